@@ -1,0 +1,204 @@
+"""The `ghostrun` command line: parse, delegate, print. No logic of its own.
+
+Exit codes (DESIGN §8): 0 success, 1 a failure in the user's workflow, 2 bad usage or
+configuration.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+from rich.console import Console
+
+from ghostrun import __version__
+from ghostrun.config import overrides_from_click, settings_options
+from ghostrun.errors import GhostrunError
+from ghostrun.project import Project
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+out = Console(highlight=False, soft_wrap=True)
+err = Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+def project_command(func: F) -> F:
+    """Adds `--project` and every setting's flag; passes a resolved `Project` in."""
+
+    @click.option(
+        "--project",
+        "project_dir",
+        type=click.Path(file_okay=False, path_type=Path),
+        default=None,
+        help="Project folder (default: the nearest folder upward with ghostrun config).",
+    )
+    @settings_options
+    @functools.wraps(func)
+    def wrapper(project_dir: Path | None, **kwargs: Any) -> Any:
+        overrides = overrides_from_click(kwargs)
+        return func(Project.open(project_dir, overrides), **kwargs)
+
+    return wrapper  # type: ignore[return-value]
+
+
+class _Group(click.Group):
+    """Turns ghostrun's own errors into one clear line and the right exit code."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except GhostrunError as exc:
+            _report_error(exc)
+            ctx.exit(exc.exit_code)
+
+
+def _report_error(exc: GhostrunError) -> None:
+    from ghostrun.engine.session import RunFailed
+
+    if isinstance(exc, RunFailed):
+        err.print(f"[bold red]error:[/] {exc.cause}")
+        if exc.cause.traceback_text:
+            err.print(exc.cause.traceback_text.rstrip(), markup=False)
+        err.print(f"[dim]recorded as failed run {exc.run_id}; see `ghostrun history`[/]")
+        return
+    err.print(f"[bold red]error:[/] {exc}", markup=True, highlight=False)
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="ghostrun")
+def main() -> None:
+    """Rerun only what changed in your ML workflow, and know fast whether it helped."""
+
+
+@main.command()
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object (DESIGN §8).")
+@click.option("--full", is_flag=True, help="Run on the full data only (no approximate stages).")
+@project_command
+def run(project: Project, as_json: bool, full: bool) -> None:
+    """Run the workflow, recomputing only what changed since the last run."""
+    from ghostrun.engine.session import RunFailed, Session
+
+    with Session(project) as session:
+        invocation = session.prepare(session.load())
+        try:
+            session.run_stage(invocation)
+        except RunFailed as exc:
+            if as_json:
+                print(json.dumps(_failure_json(exc), indent=2))
+            raise
+    if as_json:
+        print(json.dumps(invocation.to_json(), indent=2))
+    else:
+        from ghostrun.render import print_invocation
+
+        print_invocation(out, invocation)
+
+
+def _failure_json(exc: Any) -> dict[str, Any]:
+    return {
+        "run_id": exc.run_id,
+        "version_id": exc.invocation.version.version_id,
+        "error": {
+            "code": "user_code",
+            "op": exc.cause.op,
+            "message": exc.cause.message,
+            "traceback": exc.cause.traceback_text,
+        },
+    }
+
+
+@main.command()
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+@click.option("-n", "limit", type=click.IntRange(min=1), default=30, show_default=True,
+              help="How many runs to show, newest first.")
+@click.option("--kind", type=click.Choice(["user", "explore", "manual"]), default=None,
+              help="Only runs of this kind.")
+@project_command
+def history(project: Project, as_json: bool, limit: int, kind: str | None) -> None:
+    """List past runs with their versions, fidelities and metrics."""
+    from ghostrun.history import History
+    from ghostrun.render import history_table, run_json
+
+    with History(project.ensure_state_dir() / "history.sqlite") as store:
+        runs = store.runs(limit=limit, kind=kind)
+    if as_json:
+        print(json.dumps({"runs": [run_json(r) for r in runs]}, indent=2))
+    elif not runs:
+        out.print("No runs yet: `ghostrun run` records the first one.")
+    else:
+        out.print(history_table(runs))
+
+
+@main.command()
+@click.argument("a", required=False)
+@click.argument("b", required=False)
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a diff.")
+@project_command
+def diff(project: Project, a: str | None, b: str | None, as_json: bool) -> None:
+    """Show how version A differs from version B, per operator, with the code diff.
+
+    A and B are version ids (or unique prefixes), HEAD, HEAD~N, or @RUN for the version of
+    run RUN. With one argument, compares it with its parent; with none, the last run's
+    version with its parent.
+    """
+    from ghostrun.history import History
+    from ghostrun.render import diff_json, diff_view
+    from ghostrun.workflow.changes import classify
+
+    with History(project.ensure_state_dir() / "history.sqlite") as store:
+        new_id = store.resolve_version(b or a or "HEAD")
+        old_ref = a if b else store.parent_of(new_id)
+        if old_ref is None:
+            raise GhostrunError(f"version {new_id} has no parent; name two versions to compare.")
+        old_id = store.resolve_version(old_ref)
+        old, new = store.load_version(old_id), store.load_version(new_id)
+    if old is None or new is None:
+        raise GhostrunError("a version named is missing from the history; run `ghostrun history`.")
+    changes = classify(old, new)
+    if as_json:
+        print(json.dumps(diff_json(old, new, changes), indent=2, default=str))
+    else:
+        out.print(diff_view(old, new, changes))
+
+
+@main.command()
+@project_command
+def gc(project: Project) -> None:
+    """Drop cache files no entry uses and apply the storage budget."""
+    from ghostrun.reuse.store import Store
+
+    store = Store(project.ensure_state_dir() / "cache")
+    freed = store.collect_garbage()
+    out.print(f"Freed {freed / 2**20:.1f} MiB; cache holds {store.total_bytes() / 2**20:.1f} MiB.")
+
+
+@main.command()
+@click.option("--example", is_flag=True, help="Also write a starter pipeline.py.")
+@project_command
+def init(project: Project, example: bool) -> None:
+    """Write ghostrun's configuration (and with --example a starter workflow) here."""
+    from ghostrun.scaffold import init_project
+
+    for line in init_project(project.root, project.settings, example=example):
+        out.print(line)
+
+
+@main.command()
+@click.option("--keep", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Create the demo project in this folder and leave it there.")
+@click.option("--rows", type=click.IntRange(min=2000), default=200_000, show_default=True,
+              help="Rows of generated data.")
+def demo(keep: Path | None, rows: int) -> None:
+    """Create an example project, run it, edit it, and run it again to show reuse."""
+    from ghostrun.demo.runner import run_demo
+
+    sys.exit(run_demo(out, keep=keep, rows=rows))
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

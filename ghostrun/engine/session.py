@@ -1,0 +1,264 @@
+"""A session: one project's history and store, and the user-facing run of a version.
+
+The CLI opens one per command; the daemon's run worker keeps one alive across saves.
+A run loads the workflow fresh, fingerprints it, classifies it against the previous user
+run, executes its stages, and records everything in the history.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+from ghostrun.engine.executor import ExecutionHooks, Executor, OpOutcome
+from ghostrun.engine.verdict import Comparison, compare
+from ghostrun.errors import GhostrunError, RunCancelled, UserCodeError
+from ghostrun.history import History
+from ghostrun.project import Project
+from ghostrun.reuse.store import Store
+from ghostrun.workflow.changes import classify
+from ghostrun.workflow.datafiles import FileHasher
+from ghostrun.workflow.loader import LoadOptions, load_workflow
+from ghostrun.workflow.types import FULL, Change, Fidelity, OpChange
+from ghostrun.workflow.version import Version, build_version
+
+RunKind = Literal["user", "explore", "manual"]
+
+
+@dataclass(frozen=True)
+class StageResult:
+    run_id: int
+    fidelity: Fidelity
+    metrics: dict[str, float]
+    elapsed: float
+    seconds: float
+    comparison: Comparison | None
+    outcomes: dict[str, OpOutcome]
+
+    def to_json(self) -> dict[str, Any]:
+        c = self.comparison
+        return {
+            "fidelity": _fidelity_json(self.fidelity),
+            "metrics": self.metrics,
+            "elapsed": round(self.elapsed, 4),
+            "delta": c.delta if c else None,
+            "uncertainty": c.uncertainty if c else None,
+            "verdict": c.verdict if c else None,
+        }
+
+
+@dataclass(frozen=True)
+class Invocation:
+    """Everything one `ghostrun run` produced, in the shape of the `--json` contract."""
+
+    version: Version
+    parent_id: str | None
+    changes: list[OpChange]
+    stages: list[StageResult] = field(default_factory=list)
+
+    @property
+    def last(self) -> StageResult:
+        return self.stages[-1]
+
+    def change_of(self, op: str) -> Change:
+        return next((c.change for c in self.changes if c.op == op), Change.NEW)
+
+    def to_json(self) -> dict[str, Any]:
+        last = self.last
+        return {
+            "run_id": last.run_id,
+            "version_id": self.version.version_id,
+            "parent_id": self.parent_id,
+            "fidelity": _fidelity_json(last.fidelity),
+            "metrics": last.metrics,
+            "primary": self.version.workflow.primary,
+            "goal": self.version.workflow.goal,
+            "ops": [
+                {
+                    "name": o.name,
+                    "state": o.state,
+                    "seconds": round(o.seconds, 4),
+                    "change": self.change_of(o.name).value,
+                }
+                for o in last.outcomes.values()
+            ],
+            "seconds": round(last.seconds, 4),
+            "stages": [s.to_json() for s in self.stages],
+        }
+
+
+def _fidelity_json(f: Fidelity) -> dict[str, Any]:
+    return {"fraction": f.fraction, "precision": f.precision, "budget": f.budget}
+
+
+class RunFailed(GhostrunError):
+    """A stage failed in user code; carries what was known before it failed."""
+
+    exit_code = 1
+
+    def __init__(self, cause: UserCodeError, invocation: Invocation, run_id: int):
+        self.cause = cause
+        self.invocation = invocation
+        self.run_id = run_id
+        super().__init__(str(cause))
+
+
+class Session:
+    """Responsibilities: own the history and store of one project; load versions;
+    run stages and record them."""
+
+    def __init__(self, project: Project):
+        self.project = project
+        project.ensure_state_dir()
+        self.history = History(project.history_path)
+        self.store = Store(project.cache_dir)
+        self.history.mark_interrupted()
+
+    def close(self) -> None:
+        self.history.close()
+
+    def __enter__(self) -> Session:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def load(self) -> Version:
+        """Import the workflow fresh and fingerprint it (including data file contents)."""
+        s = self.project.settings
+        options = LoadOptions(
+            metric=s.metric,
+            goal=s.goal if s.metric else None,
+            inputs=s.inputs,
+            estimator_modules=tuple(s.estimator_modules),
+        )
+        with working_directory(self.project.root):
+            workflow = load_workflow(self.project.require_workflow(), self.project.root, options)
+        opened = {name: self.history.opened_files(name) for name in workflow.operators}
+        return build_version(workflow, FileHasher(self.history), opened)
+
+    def prepare(self, version: Version) -> Invocation:
+        """Classify `version` against the last user run and record both in the history."""
+        parent_id = self.history.current_version("user")
+        parent = self.history.load_version(parent_id) if parent_id else None
+        snapshot = version.snapshot()
+        changes = classify(parent, snapshot)
+        self.history.save_version(snapshot, workflow_path=version.workflow.relpath)
+        self.history.save_changes(version.version_id, parent_id, changes)
+        return Invocation(version=version, parent_id=parent_id, changes=changes)
+
+    def run_stage(
+        self,
+        invocation: Invocation,
+        fidelity: Fidelity = FULL,
+        *,
+        kind: RunKind = "user",
+        started: float | None = None,
+        cancelled: Callable[[], bool] | None = None,
+        on_op: Callable[[OpOutcome], None] | None = None,
+    ) -> StageResult:
+        """Run one stage, record it, append it to `invocation.stages` and return it."""
+        started = time.perf_counter() if started is None else started
+        version = invocation.version
+        run_id = self.history.start_run(
+            version.version_id, kind=kind, fidelity=fidelity, parent_id=invocation.parent_id
+        )
+        hooks = self._hooks(run_id, invocation, on_op, cancelled)
+        t0 = time.perf_counter()
+        try:
+            with working_directory(self.project.root):
+                result = Executor(version, self.store, fidelity, hooks).run()
+        except UserCodeError as exc:
+            self._fail(run_id, t0, exc.traceback_text or str(exc), "failed")
+            raise RunFailed(exc, invocation, run_id) from exc
+        except BaseException as exc:
+            self._fail(run_id, t0, str(exc), "cancelled" if _is_cancel(exc) else "failed")
+            raise
+        seconds = time.perf_counter() - t0
+        primary = _primary_name(version, result.metrics)
+        self.history.finish_run(
+            run_id, status="ok", seconds=seconds, metrics=result.metrics, primary=primary
+        )
+        stage = StageResult(
+            run_id=run_id,
+            fidelity=fidelity,
+            metrics=result.metrics,
+            elapsed=time.perf_counter() - started,
+            seconds=seconds,
+            comparison=self._compare(invocation, fidelity, result.metrics, primary),
+            outcomes=result.outcomes,
+        )
+        invocation.stages.append(stage)
+        return stage
+
+    def _hooks(
+        self,
+        run_id: int,
+        invocation: Invocation,
+        on_op: Callable[[OpOutcome], None] | None,
+        cancelled: Callable[[], bool] | None,
+    ) -> ExecutionHooks:
+        def record(outcome: OpOutcome) -> None:
+            self.history.record_op(
+                run_id,
+                outcome.name,
+                state=outcome.state,
+                seconds=outcome.seconds,
+                rows=outcome.rows,
+                nbytes=outcome.nbytes,
+                key=outcome.key,
+                content_hash=outcome.content_hash,
+                change=invocation.change_of(outcome.name).value,
+            )
+            if on_op:
+                on_op(outcome)
+
+        return ExecutionHooks(
+            on_op=record,
+            cancelled=cancelled or (lambda: False),
+            on_opened_files=self.history.set_opened_files,
+        )
+
+    def _fail(self, run_id: int, t0: float, error: str, status: str) -> None:
+        self.history.finish_run(
+            run_id, status=status, seconds=time.perf_counter() - t0, error=error
+        )
+
+    def _compare(
+        self, invocation: Invocation, fidelity: Fidelity, metrics: dict[str, float], primary: str | None
+    ) -> Comparison | None:
+        if invocation.parent_id is None or primary is None:
+            return None
+        before = self.history.metrics_for(invocation.parent_id, fidelity)
+        if not before or primary not in before:
+            return None
+        return compare(metrics[primary], before[primary], invocation.version.workflow.goal)
+
+
+def _primary_name(version: Version, metrics: dict[str, float]) -> str | None:
+    primary = version.workflow.primary
+    if primary is None:
+        return None
+    if primary in metrics:
+        return primary
+    return next((m for m in metrics if m.startswith(f"{primary}.")), None)
+
+
+def _is_cancel(exc: BaseException) -> bool:
+    return isinstance(exc, RunCancelled | KeyboardInterrupt)
+
+
+@contextmanager
+def working_directory(path: Path) -> Iterator[None]:
+    """User code resolves relative paths against the project root, as when run by hand."""
+    previous = os.getcwd()
+    os.chdir(path)
+    try:
+        yield
+    finally:
+        os.chdir(previous)

@@ -1,0 +1,62 @@
+"""The immutable records that `History` returns; plain data, no database handles."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from ghostrun.workflow.types import FULL, Fidelity
+
+RUN_KINDS = ("user", "explore", "manual")
+RUN_STATUSES = ("running", "ok", "failed", "cancelled", "interrupted")
+FINAL_STATUSES = RUN_STATUSES[1:]
+OP_STATES = ("computed", "loaded", "pruned")
+
+
+@dataclass(frozen=True)
+class OpExecution:
+    """One operator's execution inside one run; the raw material of the cost models.
+
+    `fidelity` is the fidelity of the run it belongs to, so that a cost model can scale
+    seconds and bytes measured on a sample.
+    """
+
+    op: str
+    state: str
+    seconds: float
+    rows: int | None
+    nbytes: int | None
+    key: str | None
+    content_hash: str | None
+    change: str | None
+    run_id: int
+    fidelity: Fidelity = FULL
+
+
+@dataclass(frozen=True)
+class RunRecord:
+    """One run of one workflow version at one fidelity, with what it measured.
+
+    `finished` and `seconds` are None while the run is running and for runs found
+    interrupted. A metric stored as NaN comes back as NaN.
+    """
+
+    run_id: int
+    version_id: str
+    parent_id: str | None
+    kind: str
+    fidelity: Fidelity
+    status: str
+    started: float
+    finished: float | None
+    seconds: float | None
+    error: str | None
+    metrics: Mapping[str, float] = field(default_factory=dict)
+    uncertainty: Mapping[str, float] = field(default_factory=dict)
+    primary: str | None = None
+    ops: tuple[OpExecution, ...] = ()
+
+    @property
+    def primary_value(self) -> float | None:
+        """The value of the primary metric, if the run recorded one."""
+        return None if self.primary is None else self.metrics.get(self.primary)

@@ -1,0 +1,271 @@
+"""What an operator references at module level, fingerprinted transitively.
+
+An operator's result depends on more than its own body: the helpers it calls, the
+constants it reads, project-local modules it imports (and what those reference in turn),
+and the versions of third-party packages. Names are resolved statically through each
+module's top-level bindings, falling back to the live object when a name is bound in a
+way the AST does not show (star imports, `globals()` tricks).
+"""
+
+from __future__ import annotations
+
+import ast
+import builtins
+import importlib.metadata
+import inspect
+import sys
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+from ghostrun.workflow.hashing import hash_parts, stable_repr
+from ghostrun.workflow.normalize import normalized_statement
+
+NOT_PROJECT_DIRS = frozenset(
+    {"site-packages", "dist-packages", ".venv", "venv", ".tox", ".nox", ".ghostrun", "node_modules"}
+)
+_MAX_VALUE_REPR = 100_000
+_GHOSTRUN_DIR = Path(__file__).resolve().parents[1]
+
+
+def is_project_file(path: str | None, root: Path) -> bool:
+    """True for source files of the user's project (not installed packages, not ghostrun)."""
+    if not path:
+        return False
+    resolved = Path(path).resolve()
+    if not resolved.is_relative_to(root) or resolved.is_relative_to(_GHOSTRUN_DIR):
+        return False
+    return not NOT_PROJECT_DIRS.intersection(resolved.relative_to(root).parts)
+
+
+@dataclass
+class _ModuleIndex:
+    module: ModuleType
+    tree: ast.Module
+    bindings: dict[str, list[ast.stmt]] = field(default_factory=dict)
+
+
+def free_names(node: ast.AST) -> dict[str, set[str]]:
+    """Global names a node reads, each with the attributes read on it ('' = bare use)."""
+    collector = _NameCollector()
+    collector.visit(node)
+    return {n: a for n, a in collector.loaded.items() if n not in collector.bound}
+
+
+class _NameCollector(ast.NodeVisitor):
+    def __init__(self) -> None:
+        self.loaded: dict[str, set[str]] = {}
+        self.bound: set[str] = set()
+
+    def visit_Attribute(self, node: ast.Attribute) -> None:
+        if isinstance(node.value, ast.Name) and isinstance(node.value.ctx, ast.Load):
+            self.loaded.setdefault(node.value.id, set()).add(node.attr)
+        else:
+            self.generic_visit(node)
+
+    def visit_Name(self, node: ast.Name) -> None:
+        if isinstance(node.ctx, ast.Load):
+            self.loaded.setdefault(node.id, set()).add("")
+        else:
+            self.bound.add(node.id)
+
+    def visit_arg(self, node: ast.arg) -> None:
+        self.bound.add(node.arg)
+        self.generic_visit(node)
+
+    def visit_alias(self, node: ast.alias) -> None:
+        self.bound.add((node.asname or node.name).split(".")[0])
+
+
+def _top_level_bindings(tree: ast.Module) -> dict[str, list[ast.stmt]]:
+    """Map each module-level name to the top-level statements that bind it."""
+    bindings: dict[str, list[ast.stmt]] = {}
+    for stmt in tree.body:
+        for name in _names_bound_by(stmt):
+            bindings.setdefault(name, []).append(stmt)
+    return bindings
+
+
+def _names_bound_by(stmt: ast.stmt) -> set[str]:
+    if isinstance(stmt, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+        return {stmt.name}
+    names: set[str] = set()
+    for node in ast.walk(stmt):
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+            names.add(node.name)
+        elif isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
+            names.add(node.id)
+        elif isinstance(node, ast.alias):
+            names.add((node.asname or node.name).split(".")[0])
+    return names
+
+
+class DependencyScanner:
+    """Fingerprints the module-level dependencies of code, memoised for one load.
+
+    Responsibilities: index project modules' top-level bindings; resolve a name to the
+    statements or objects behind it; hash those, recursing into what they reference;
+    note third-party packages met on the way.
+    """
+
+    def __init__(self, root: Path):
+        self.root = root
+        self.packages: set[str] = set()
+        self._indexes: dict[str, _ModuleIndex | None] = {}
+        self._memo: dict[tuple[str, str, tuple[str, ...]], str] = {}
+        self._in_progress: set[tuple[str, str, tuple[str, ...]]] = set()
+
+    def references(self, node: ast.AST, module: ModuleType) -> dict[str, str]:
+        """Label → fingerprint of every module-level thing `node` depends on."""
+        found: dict[str, str] = {}
+        for name, attrs in sorted(free_names(node).items()):
+            fingerprint = self._name(module, name, tuple(sorted(attrs)))
+            if fingerprint:
+                found[f"{module.__name__}.{name}"] = fingerprint
+        return found
+
+    def module_tree(self, module: ModuleType) -> ast.Module | None:
+        index = self._index(module)
+        return index.tree if index else None
+
+    def _index(self, module: ModuleType) -> _ModuleIndex | None:
+        if module.__name__ not in self._indexes:
+            self._indexes[module.__name__] = self._build_index(module)
+        return self._indexes[module.__name__]
+
+    def _build_index(self, module: ModuleType) -> _ModuleIndex | None:
+        path = getattr(module, "__file__", None)
+        if not is_project_file(path, self.root) or not str(path).endswith(".py"):
+            return None
+        try:
+            tree = ast.parse(Path(str(path)).read_text(encoding="utf-8"), filename=str(path))
+        except (OSError, SyntaxError, UnicodeDecodeError):
+            return None
+        return _ModuleIndex(module, tree, _top_level_bindings(tree))
+
+    def _name(self, module: ModuleType, name: str, attrs: tuple[str, ...]) -> str:
+        key = (module.__name__, name, attrs)
+        if key in self._memo:
+            return self._memo[key]
+        if key in self._in_progress:
+            return f"recursive:{module.__name__}.{name}"
+        self._in_progress.add(key)
+        try:
+            result = self._resolve(module, name, attrs)
+        finally:
+            self._in_progress.discard(key)
+        self._memo[key] = result
+        return result
+
+    def _resolve(self, module: ModuleType, name: str, attrs: tuple[str, ...]) -> str:
+        index = self._index(module)
+        value = vars(module).get(name, _MISSING)
+        statements = index.bindings.get(name, []) if index else []
+        if not statements:
+            if value is _MISSING and hasattr(builtins, name):
+                return ""
+            return self._object(value, attrs)
+        parts = []
+        for stmt in statements:
+            if isinstance(stmt, ast.Import | ast.ImportFrom):
+                parts.append(self._object(value, attrs))
+            else:
+                parts.append(normalized_statement(stmt))
+                parts.extend(f"{k}={v}" for k, v in sorted(self.references(stmt, module).items()))
+        parts.append(_value_token(value))
+        return hash_parts(*parts)
+
+    def _object(self, value: Any, attrs: tuple[str, ...]) -> str:
+        """Fingerprint a live object: a project module, function, class, or plain value."""
+        if value is _MISSING:
+            return "missing"
+        if inspect.ismodule(value):
+            return self._module_object(value, attrs)
+        home = _defining_module(value)
+        if home is None:
+            return _value_token(value)
+        if self._index(home) is None:
+            self._note_package(home.__name__)
+            return f"package:{home.__name__.split('.')[0]}"
+        own_name = getattr(value, "__name__", None)
+        if own_name and own_name in vars(home):
+            return self._name(home, own_name, attrs)
+        return _value_token(value)
+
+    def _module_object(self, module: ModuleType, attrs: tuple[str, ...]) -> str:
+        index = self._index(module)
+        if index is None:
+            self._note_package(module.__name__)
+            return f"package:{module.__name__.split('.')[0]}"
+        if "" in attrs or not attrs:
+            parts = [normalized_statement(index.tree)]
+            parts.extend(f"{k}={v}" for k, v in sorted(self.references(index.tree, module).items()))
+            return hash_parts(*parts)
+        return hash_parts(*(f"{a}={self._name(module, a, ('',))}" for a in attrs))
+
+    def _note_package(self, module_name: str) -> None:
+        top = module_name.split(".")[0]
+        if top not in sys.stdlib_module_names and top not in ("builtins", "ghostrun", "__main__"):
+            self.packages.add(top)
+
+
+_MISSING = object()
+
+
+def _defining_module(value: Any) -> ModuleType | None:
+    """The module a function, class or other callable was defined in, if loaded."""
+    if not callable(value):
+        return None
+    name = getattr(value, "__module__", None)
+    return sys.modules.get(name) if isinstance(name, str) else None
+
+
+def _value_token(value: Any) -> str:
+    """Small plain values are fingerprinted by value too, catching in-place mutation."""
+    if value is _MISSING or inspect.ismodule(value) or callable(value):
+        return ""
+    try:
+        text = stable_repr(value)
+    except (TypeError, ValueError, RecursionError):
+        return ""
+    return text if len(text) <= _MAX_VALUE_REPR else ""
+
+
+def imported_packages(modules: Iterable[ModuleType]) -> set[str]:
+    """Top-level third-party packages imported by these modules (by module globals)."""
+    found: set[str] = set()
+    for module in modules:
+        for value in list(vars(module).values()):
+            name = value.__name__ if inspect.ismodule(value) else getattr(value, "__module__", None)
+            if isinstance(name, str):
+                found.add(name.split(".")[0])
+    return {
+        p for p in found
+        if p not in sys.stdlib_module_names and p not in ("builtins", "ghostrun", "__main__")
+    }
+
+
+def package_versions(packages: Iterable[str]) -> dict[str, str]:
+    """Distribution versions of top-level import names, for the environment fingerprint."""
+    versions = {}
+    mapping = _packages_distributions()
+    for package in sorted(set(packages)):
+        for dist in mapping.get(package, []):
+            versions[dist] = _dist_version(dist)
+    return versions
+
+
+@cache
+def _packages_distributions() -> dict[str, list[str]]:
+    return dict(importlib.metadata.packages_distributions())
+
+
+@cache
+def _dist_version(dist: str) -> str:
+    try:
+        return importlib.metadata.version(dist)
+    except importlib.metadata.PackageNotFoundError:
+        return "unknown"
