@@ -243,16 +243,18 @@ def _label(rng: np.random.Generator, d: dict[str, np.ndarray], aff: np.ndarray,
     age_bump = np.exp(-(((age - 48.0) / 14.0) ** 2))
     edu_gain = np.where(edu >= 9, 0.35 * (edu - 9), 0.12 * (edu - 9)) * (0.5 + age_bump)
     office = np.isin(d["occ_idx"], (0, 1, 10)) & d["employed"]  # prof, exec, tech-support
-    long_hours = hours > 45
-    z = (-4.0 + 1.5 * age_bump + edu_gain
-         + 1.6 * d["married"] + 0.6 * (d["married"] & long_hours)
+    degree, long_hours, married = edu >= 13, hours > 45, d["married"]
+    z = (-4.1 + 1.5 * age_bump + edu_gain
+         + 1.6 * married + 0.6 * (married & long_hours)
          + 0.04 * (np.minimum(hours, 60) - 40) * np.where(office, 1.6, 0.6)
          + np.where(d["capital_gain"] > 7_000, 3.2, 0.5 * (d["capital_gain"] > 0))
          + 1.1 * ((d["capital_loss"] > 1_750) & (d["capital_loss"] < 2_050))
          + np.where(d["employed"], occ_effect, -0.9)
-         + seniority + 0.4 * seniority * (edu >= 13) - 0.9 * d["part_time"]
-         + 0.9 * ((edu >= 13) & (age >= 30) & (age <= 60) & long_hours & d["married"])
-         + city_effect + 0.04 * np.minimum(tenure, 10) + 1.1 * aff + rng.normal(0, 0.9, len(aff)))
+         + seniority * (np.where(office, 1.4, 0.6) + 0.4 * degree)
+         - d["part_time"] * np.where(age < 25, 0.3, 1.3)
+         + 1.2 * (degree & (age >= 30) & (age <= 60) & long_hours & married)
+         + city_effect * np.where(degree, 1.6, 0.5)
+         + 0.04 * np.minimum(tenure, 10) + 1.1 * aff + rng.normal(0, 1.1, len(aff)))
     return (rng.random(len(z)) < 1.0 / (1.0 + np.exp(-z))).astype(np.int64)
 
 

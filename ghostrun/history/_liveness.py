@@ -50,7 +50,7 @@ def is_alive(pid: int | None, token: str | None) -> bool:
     except PermissionError:
         pass  # alive, owned by someone else
     fields = _stat_fields(pid)
-    if fields is not None and fields[:1] == ["Z"]:
+    if fields is not None and fields[:1] in (["Z"], ["X"]):
         return False
     current = process_token(pid)
-    return True
+    return token is None or current is None or current == token

@@ -38,15 +38,18 @@ def metric_rows(
 ) -> list[tuple[Any, ...]]:  # fmt: skip
     """Rows for the metrics table; NaN is stored as NULL (SQLite has no NaN)."""
     if primary is not None and primary not in metrics:
-        raise HistoryError(f"run {run_id}: primary metric '{primary}' is not among its metrics.")
+        raise HistoryError(
+            f"run {run_id}: primary metric '{primary}' is not among its metrics; record it too."
+        )
     stray = sorted(set(uncertainty) - set(metrics))
     if stray:
-        raise HistoryError(f"run {run_id}: uncertainty given for unknown metrics {', '.join(stray)}.")
-    rows = []
+        names = ", ".join(stray)
+        raise HistoryError(f"run {run_id}: uncertainty given for unknown metrics {names}.")
+    rows: list[tuple[Any, ...]] = []
     for name, value in metrics.items():
         spread = uncertainty.get(name)
-        rows.append((run_id, name, _real(value, name), None if spread is None else _real(spread, name),
-                     int(name == primary)))  # fmt: skip
+        spread_value = None if spread is None else _real(spread, name)
+        rows.append((run_id, name, _real(value, name), spread_value, int(name == primary)))
     return rows
 
 
@@ -85,7 +88,9 @@ def load_runs(
     ).fetchall()
     ids = json.dumps([row[0] for row in rows])
     chosen = "WHERE run_id IN (SELECT value FROM json_each(?)) ORDER BY run_id, rowid"
-    metrics = _grouped(conn, f"SELECT run_id, name, value, uncertainty, is_primary FROM metrics {chosen}", ids)
+    metrics = _grouped(
+        conn, f"SELECT run_id, name, value, uncertainty, is_primary FROM metrics {chosen}", ids
+    )
     ops = _grouped(conn, f"SELECT {_OP_COLUMNS} FROM op_runs {chosen}", ids)
     return [_record(row, metrics.get(row[0], []), ops.get(row[0], [])) for row in rows]
 
@@ -114,7 +119,9 @@ def metrics_for(
     ).fetchone()
     if row is None:
         return None
-    found = conn.execute("SELECT name, value FROM metrics WHERE run_id = ? ORDER BY rowid", (row[0],))
+    found = conn.execute(
+        "SELECT name, value FROM metrics WHERE run_id = ? ORDER BY rowid", (row[0],)
+    )
     return {name: math.nan if value is None else value for name, value in found}
 
 

@@ -38,15 +38,17 @@ def save_version(
     conn: sqlite3.Connection, snap: VersionSnapshot, workflow_path: str, now: float
 ) -> None:
     """Insert a version unless it exists: versions are immutable, so a second save is a no-op."""
+    where = f"version {snap.version_id}"
     if snap.goal not in ("max", "min"):
-        raise HistoryError(f"version {snap.version_id}: goal must be 'max' or 'min', not {snap.goal!r}.")
+        raise HistoryError(f"{where}: goal must be 'max' or 'min', not {snap.goal!r}.")
     for name, op in snap.ops.items():
         if name != op.name:
-            raise HistoryError(f"version {snap.version_id}: operator '{op.name}' is filed under '{name}'.")
+            raise HistoryError(f"{where}: operator '{op.name}' is filed under '{name}'.")
+    packages = json.dumps(dict(snap.packages))
     cursor = conn.execute(
         "INSERT OR IGNORE INTO versions (version_id, created, workflow_path, primary_metric, goal,"
         " packages) VALUES (?, ?, ?, ?, ?, ?)",
-        (snap.version_id, now, workflow_path, snap.primary, snap.goal, json.dumps(dict(snap.packages))),
+        (snap.version_id, now, workflow_path, snap.primary, snap.goal, packages),
     )
     if cursor.rowcount == 0:
         return
@@ -69,7 +71,7 @@ def load_version(conn: sqlite3.Connection, version_id: str) -> VersionSnapshot |
     ).fetchone()
     if row is None:
         return None
-    ops = {}
+    ops: dict[str, OpSnapshot] = {}
     for r in conn.execute(
         "SELECT op, kind, inputs, code_hash, knobs, data, env_hash, fingerprint, t.text, file, line"
         " FROM version_ops JOIN source_texts AS t ON t.digest = source_digest"
@@ -92,12 +94,15 @@ def require_version(conn: sqlite3.Connection, version_id: str | None, role: str)
         return
     if conn.execute("SELECT 1 FROM versions WHERE version_id = ?", (version_id,)).fetchone():
         return
-    raise HistoryError(f"{role} version '{version_id}' is not in the history; save_version it first.")
+    raise HistoryError(
+        f"{role} version '{version_id}' is not in the history; save_version it first."
+    )
 
 
 def _set_id(conn: sqlite3.Connection, version_id: str, parent_id: str | None) -> int | None:
     row = conn.execute(
-        "SELECT set_id FROM change_sets WHERE version_id = ? AND ifnull(parent_id, '') = ifnull(?, '')",
+        "SELECT set_id FROM change_sets"
+        " WHERE version_id = ? AND ifnull(parent_id, '') = ifnull(?, '')",
         (version_id, parent_id),
     ).fetchone()
     return None if row is None else int(row[0])
@@ -140,7 +145,7 @@ def load_changes(
     set_id = _set_id(conn, version_id, parent_id)
     if set_id is None:
         return None
-    result = []
+    result: list[OpChange] = []
     for op, change, detail in conn.execute(
         "SELECT op, change, detail FROM changes WHERE set_id = ? ORDER BY position", (set_id,)
     ):
@@ -154,7 +159,9 @@ def resolve(conn: sqlite3.Connection, ref: str) -> str:
     """Turn a version reference into a full version id (see `History.resolve_version`)."""
     text = ref.strip()
     if not text:
-        raise HistoryError("empty version reference; give a version id or prefix, HEAD, HEAD~N or @RUN.")
+        raise HistoryError(
+            "empty version reference; give a version id or prefix, HEAD, HEAD~N or @RUN."
+        )
     if conn.execute("SELECT 1 FROM versions WHERE version_id = ?", (text,)).fetchone():
         return text
     if text.upper() in ("HEAD", "LATEST"):
@@ -178,7 +185,10 @@ def _head(conn: sqlite3.Connection, back: int, ref: str) -> str:
     if len(rows) > back:
         return str(rows[back][0])
     if not rows:
-        raise HistoryError(f"'{ref}' names a user run's version, but nothing has been run yet; run `ghostrun run` first.")
+        raise HistoryError(
+            f"'{ref}' names the version of a user run, but nothing has been run yet; "
+            "run `ghostrun run` first."
+        )
     raise HistoryError(
         f"'{ref}' goes back {back} versions, but only {len(rows)} have been run; "
         f"use at most HEAD~{len(rows) - 1}."
@@ -195,7 +205,8 @@ def _of_run(conn: sqlite3.Connection, run_id: int) -> str:
 def _by_prefix(conn: sqlite3.Connection, prefix: str) -> str:
     if len(prefix) < MIN_PREFIX:
         raise HistoryError(
-            f"no version is called '{prefix}'; a version prefix needs at least {MIN_PREFIX} characters."
+            f"no version is called '{prefix}'; "
+            f"a version prefix needs at least {MIN_PREFIX} characters."
         )
     rows = conn.execute(
         "SELECT version_id FROM versions WHERE substr(version_id, 1, ?) = ?"

@@ -29,7 +29,10 @@ class History:
     """
 
     def __init__(self, path: Path | str, *, migrations: Sequence[Migration] = MIGRATIONS) -> None:
-        """Open (creating and migrating as needed) the history at `path`."""
+        """Open (creating and migrating as needed) the history at `path`.
+
+        `migrations` is for tests of the migration mechanism; production code keeps the default.
+        """
         self.path = Path(path)
         self._db = Database(self.path, migrations)
 
@@ -158,7 +161,8 @@ class History:
         status: str | None = None,
     ) -> list[RunRecord]:  # fmt: skip
         """The newest `limit` runs matching every filter given, newest first."""
-        clauses, params = [], []
+        clauses: list[str] = []
+        params: list[object] = []
         if kind is not None:
             clauses.append("kind = ?")
             params.append(check_choice(kind, RUN_KINDS, "run kind"))

@@ -49,16 +49,109 @@ class _ModuleIndex:
 
 
 def free_names(node: ast.AST) -> dict[str, set[str]]:
-    """Global names a node reads, each with the attributes read on it ('' = bare use)."""
-    collector = _NameCollector()
+    """Global names a node reads, each with the attributes read on it ('' = bare use).
+
+    Python's scoping rules are followed: a name bound in a function, lambda or
+    comprehension hides the global of that name only inside that scope (a lambda's
+    parameter `x` does not hide a global `x` read next to it), a nested `def` or `class`
+    binds its name in the scope around it, and names bound in a class body are not
+    visible to its methods.
+    """
+    collector = _NameCollector("block")
     collector.visit(node)
-    return {n: a for n, a in collector.loaded.items() if n not in collector.bound}
+    return collector.free()
 
 
 class _NameCollector(ast.NodeVisitor):
-    def __init__(self) -> None:
+    """Names read and bound in one scope; each nested scope gets its own collector.
+
+    `kind` is "block" (module, function, lambda), "class" or "comprehension".
+    """
+
+    def __init__(self, kind: str, parent: _NameCollector | None = None) -> None:
+        self.kind = kind
+        self.parent = parent
         self.loaded: dict[str, set[str]] = {}
         self.bound: set[str] = set()
+        self.declared_global: set[str] = set()
+        self.children: list[_NameCollector] = []
+
+    def free(self) -> dict[str, set[str]]:
+        """What this scope and its nested scopes read that none of them binds."""
+        local = self.bound - self.declared_global
+        found: dict[str, set[str]] = {}
+        for name, attrs in self.loaded.items():
+            if name not in local:
+                found.setdefault(name, set()).update(attrs)
+        for name in self.declared_global:
+            found.setdefault(name, set()).add("")
+        hidden = set() if self.kind == "class" else local
+        for child in self.children:
+            for name, attrs in child.free().items():
+                if name not in hidden:
+                    found.setdefault(name, set()).update(attrs)
+        return found
+
+    def _child(self, kind: str) -> _NameCollector:
+        child = _NameCollector(kind, self)
+        self.children.append(child)
+        return child
+
+    def _visit_all(self, nodes: Iterable[ast.AST | None]) -> None:
+        for node in nodes:
+            if node is not None:
+                self.visit(node)
+
+    def _outside_signature(self, args: ast.arguments) -> None:
+        """Defaults and annotations are evaluated in the enclosing scope."""
+        self._visit_all([*args.defaults, *args.kw_defaults])
+        self._visit_all([a.annotation for a in _all_args(args)])
+
+    def visit_FunctionDef(self, node: ast.FunctionDef | ast.AsyncFunctionDef) -> None:
+        self._visit_all([*node.decorator_list, node.returns])
+        self._outside_signature(node.args)
+        self.bound.add(node.name)
+        body = self._child("block")
+        body.bound.update(a.arg for a in _all_args(node.args))
+        body._visit_all(node.body)
+
+    visit_AsyncFunctionDef = visit_FunctionDef
+
+    def visit_Lambda(self, node: ast.Lambda) -> None:
+        self._outside_signature(node.args)
+        body = self._child("block")
+        body.bound.update(a.arg for a in _all_args(node.args))
+        body.visit(node.body)
+
+    def visit_ClassDef(self, node: ast.ClassDef) -> None:
+        self._visit_all([*node.decorator_list, *node.bases, *node.keywords])
+        self.bound.add(node.name)
+        self._child("class")._visit_all(node.body)
+
+    def _comprehension(self, generators: list[ast.comprehension], parts: list[ast.expr]) -> None:
+        self.visit(generators[0].iter)  # the first iterable is evaluated outside
+        inner = self._child("comprehension")
+        for i, gen in enumerate(generators):
+            inner._visit_all([gen.target, gen.iter if i else None, *gen.ifs])
+        inner._visit_all(parts)
+
+    def visit_ListComp(self, node: ast.ListComp | ast.SetComp | ast.GeneratorExp) -> None:
+        self._comprehension(node.generators, [node.elt])
+
+    visit_SetComp = visit_GeneratorExp = visit_ListComp
+
+    def visit_DictComp(self, node: ast.DictComp) -> None:
+        self._comprehension(node.generators, [node.key, node.value])
+
+    def visit_NamedExpr(self, node: ast.NamedExpr) -> None:
+        self.visit(node.value)
+        scope: _NameCollector = self
+        while scope.kind == "comprehension" and scope.parent is not None:
+            scope = scope.parent  # `:=` in a comprehension binds in the enclosing scope
+        scope.bound.add(node.target.id)
+
+    def visit_Global(self, node: ast.Global) -> None:
+        self.declared_global.update(node.names)
 
     def visit_Attribute(self, node: ast.Attribute) -> None:
         if isinstance(node.value, ast.Name) and isinstance(node.value.ctx, ast.Load):
@@ -72,12 +165,25 @@ class _NameCollector(ast.NodeVisitor):
         else:
             self.bound.add(node.id)
 
-    def visit_arg(self, node: ast.arg) -> None:
-        self.bound.add(node.arg)
-        self.generic_visit(node)
-
     def visit_alias(self, node: ast.alias) -> None:
         self.bound.add((node.asname or node.name).split(".")[0])
+
+    def visit_ExceptHandler(self, node: ast.ExceptHandler | ast.MatchAs | ast.MatchStar) -> None:
+        if node.name:
+            self.bound.add(node.name)
+        self.generic_visit(node)
+
+    visit_MatchAs = visit_MatchStar = visit_ExceptHandler
+
+    def visit_MatchMapping(self, node: ast.MatchMapping) -> None:
+        if node.rest:
+            self.bound.add(node.rest)
+        self.generic_visit(node)
+
+
+def _all_args(args: ast.arguments) -> list[ast.arg]:
+    extra = [a for a in (args.vararg, args.kwarg) if a is not None]
+    return [*args.posonlyargs, *args.args, *args.kwonlyargs, *extra]
 
 
 def _top_level_bindings(tree: ast.Module) -> dict[str, list[ast.stmt]]:

@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import enum
 import hashlib
+import inspect
 import json
 import math
 import pickle
+import re
 from collections.abc import Mapping
 from pathlib import PurePath
 from typing import Any
@@ -64,13 +66,36 @@ def _object_token(value: Any) -> str:
 
 
 def to_jsonable(value: Any) -> Any:
-    """A JSON-friendly form of a knob value for history and `--json` output."""
+    """A JSON-friendly form of a knob value for history and `--json` output.
+
+    It is compared across versions (and processes) to report knob changes, so it must tell
+    apart what `stable_repr` tells apart and be the same in every process: tuples stay
+    tuples (the history keeps them), and other objects become a text without memory
+    addresses or hash-seed-dependent set order.
+    """
     if value is None or isinstance(value, bool | int | str):
         return value
     if isinstance(value, float):
         return value if math.isfinite(value) else str(value)
-    if isinstance(value, tuple | list):
+    if isinstance(value, tuple):
+        return tuple(to_jsonable(v) for v in value)
+    if isinstance(value, list):
         return [to_jsonable(v) for v in value]
     if isinstance(value, Mapping):
         return {str(k): to_jsonable(v) for k, v in value.items()}
-    return repr(value)
+    return _display_text(value)
+
+
+_ADDRESS = re.compile(r" at 0x[0-9a-fA-F]+")
+
+
+def _display_text(value: Any) -> str:
+    if isinstance(value, frozenset | set):
+        inner = ", ".join(sorted(repr(to_jsonable(v)) for v in value))
+        if isinstance(value, frozenset):
+            return f"frozenset({{{inner}}})" if inner else "frozenset()"
+        return f"{{{inner}}}" if inner else "set()"
+    if inspect.isfunction(value) or inspect.isclass(value):
+        kind = "class" if inspect.isclass(value) else "function"
+        return f"<{kind} {value.__module__}.{value.__qualname__}>"
+    return _ADDRESS.sub("", repr(value))

@@ -7,15 +7,24 @@ helper module is seen by a long-lived process too. The module keeps its own name
 
 from __future__ import annotations
 
+import importlib.abc
+import importlib.machinery
 import importlib.util
 import sys
 import traceback
+from collections.abc import Sequence
 from pathlib import Path
-from types import ModuleType
+from types import CodeType, ModuleType
 
 from ghostrun.errors import WorkflowError
 from ghostrun.workflow.dependencies import is_project_file
 from ghostrun.workflow.hashing import hash_parts
+
+
+# Folders ghostrun put on sys.path. sys.path is process-global, so this record of our
+# own additions is too: it lets a process that loads another project (tests, tools) take
+# the previous project's folders and modules out instead of importing stale ones.
+_ADDED_TO_PATH: list[str] = []
 
 
 def forget_project_modules(root: Path) -> None:
@@ -25,6 +34,19 @@ def forget_project_modules(root: Path) -> None:
             del sys.modules[name]
 
 
+def _use_folders(folders: list[str]) -> None:
+    """Put this project's folders first on sys.path; retire other projects' folders."""
+    for old in [f for f in _ADDED_TO_PATH if f not in folders]:
+        forget_project_modules(Path(old))
+        while old in sys.path:
+            sys.path.remove(old)
+        _ADDED_TO_PATH.remove(old)
+    for folder in reversed(folders):
+        if folder not in sys.path:
+            sys.path.insert(0, folder)
+            _ADDED_TO_PATH.append(folder)
+
+
 def import_workflow(path: Path, root: Path) -> ModuleType:
     if not path.is_file():
         raise WorkflowError(
@@ -32,15 +54,16 @@ def import_workflow(path: Path, root: Path) -> ModuleType:
             file=str(path),
         )
     forget_project_modules(root)
-    for folder in (str(path.parent), str(root)):
-        if folder not in sys.path:
-            sys.path.insert(0, folder)
+    _use_folders([str(path.parent), str(root)])
     name = _module_name(path)
-    spec = importlib.util.spec_from_file_location(name, path)
+    loader = _FreshSourceLoader(name, str(path))
+    spec = importlib.util.spec_from_file_location(name, path, loader=loader)
     if spec is None or spec.loader is None:
         raise WorkflowError("is not an importable Python file.", file=str(path))
     module = importlib.util.module_from_spec(spec)
     sys.modules[name] = module
+    finder = _ProjectFinder(root)
+    sys.meta_path.insert(0, finder)
     try:
         spec.loader.exec_module(module)
     except SyntaxError as exc:
@@ -55,7 +78,40 @@ def import_workflow(path: Path, root: Path) -> ModuleType:
         if isinstance(exc, KeyboardInterrupt):
             raise
         raise _import_error(exc, path, root) from None
+    finally:
+        sys.meta_path.remove(finder)
     return module
+
+
+class _FreshSourceLoader(importlib.machinery.SourceFileLoader):
+    """Compiles a project file from its current text, never from `__pycache__`.
+
+    A cached .pyc is trusted when the source's mtime (in whole seconds) and size match, so
+    two saves within one second that keep the size (`num_leaves=31` → `63`) would import
+    the old code while the fingerprint, read from the new text, says the new one.
+    """
+
+    def get_code(self, fullname: str) -> CodeType:
+        path = self.get_filename(fullname)
+        return self.source_to_code(self.get_data(path), path)
+
+
+class _ProjectFinder(importlib.abc.MetaPathFinder):
+    """While a workflow imports, loads project modules with `_FreshSourceLoader`."""
+
+    def __init__(self, root: Path):
+        self.root = root
+
+    def find_spec(
+        self, fullname: str, path: Sequence[str] | None = None, target: ModuleType | None = None
+    ) -> importlib.machinery.ModuleSpec | None:
+        spec = importlib.machinery.PathFinder.find_spec(fullname, path)
+        if spec is None or type(spec.loader) is not importlib.machinery.SourceFileLoader:
+            return None
+        if not is_project_file(spec.origin, self.root):
+            return None
+        spec.loader = _FreshSourceLoader(fullname, str(spec.origin))
+        return spec
 
 
 def _module_name(path: Path) -> str:

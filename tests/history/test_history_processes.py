@@ -7,6 +7,7 @@ functions. No test sleeps: each waits on the event or exit it expects, with a ti
 from __future__ import annotations
 
 import multiprocessing
+import multiprocessing.connection
 import os
 import signal
 import sqlite3
@@ -15,25 +16,29 @@ from multiprocessing.synchronize import Barrier, Event
 from pathlib import Path
 
 import pytest
-from conftest import make_snapshot
 
 from ghostrun.errors import HistoryError
 from ghostrun.history import History
 from ghostrun.history._liveness import process_token
 from ghostrun.workflow.types import FULL, Fidelity
 
+from .builders import make_snapshot
+
 CTX = multiprocessing.get_context("spawn")
-RUNS_PER_WORKER = 150
+WORKERS = 3
+RUNS_PER_WORKER = 120
 TIMEOUT = 60
 DIED_INSIDE_WRITE = 86
+HALF = Fidelity(fraction=0.5)
 
 
 def _one_run(history: History, worker: int, i: int) -> None:
-    run_id = history.start_run("v1", kind="explore", fidelity=Fidelity(fraction=0.5), parent_id=None)
+    run_id = history.start_run("v1", kind="explore", fidelity=HALF, parent_id=None)
     for op in ("load", "model"):
         history.record_op(run_id, op, state="computed", seconds=0.1, rows=i, nbytes=worker,
                           key=None, content_hash=None, change=None)  # fmt: skip
-    history.finish_run(run_id, status="ok", seconds=0.2, metrics={"worker": worker, "i": i, "x": 1.0})
+    metrics = {"worker": worker, "i": i, "x": 1.0}
+    history.finish_run(run_id, status="ok", seconds=0.2, metrics=metrics)
 
 
 def _write_many(path: str, worker: int, barrier: Barrier) -> None:
@@ -53,17 +58,18 @@ def _check_complete(history: History, workers: int, runs_each: int) -> None:
     assert seen == {(w, i) for w in range(workers) for i in range(runs_each)}
 
 
-def test_two_processes_writing_at_once_lose_nothing(db_path: Path) -> None:
-    barrier = CTX.Barrier(2)
-    workers = [CTX.Process(target=_write_many, args=(str(db_path), w, barrier)) for w in range(2)]
+def test_processes_writing_at_once_lose_nothing(db_path: Path) -> None:
+    barrier = CTX.Barrier(WORKERS)
+    path = str(db_path)
+    workers = [CTX.Process(target=_write_many, args=(path, w, barrier)) for w in range(WORKERS)]
     for worker in workers:
         worker.start()
     for worker in workers:
         worker.join(TIMEOUT)
-    assert [w.exitcode for w in workers] == [0, 0]
+    assert [w.exitcode for w in workers] == [0] * WORKERS
     with History(db_path) as history:
-        _check_complete(history, 2, RUNS_PER_WORKER)
-        assert history.cached_file_hash("w1-149.csv", 149, 149) == "d1-149"
+        _check_complete(history, WORKERS, RUNS_PER_WORKER)
+        assert history.cached_file_hash("w1-119.csv", 119, 119) == "d1-119"
         assert history.cached_file_hash("w0-0.csv", 0, 0) == "d0-0"
 
 
@@ -176,10 +182,52 @@ def test_runs_of_live_processes_are_not_marked(db_path: Path) -> None:
             release.set()
             child.join(TIMEOUT)
         assert history.mark_interrupted() == 1
-        assert [(r.run_id, r.status) for r in history.runs()] == [(2, "interrupted"), (own, "running")]
+        statuses = [(r.run_id, r.status) for r in history.runs()]
+        assert statuses == [(2, "interrupted"), (own, "running")]
 
 
-@pytest.mark.skipif(process_token(os.getpid()) is None, reason="no /proc: pid reuse undetectable")
+def _exit_at_once(path: str) -> None:
+    History(Path(path)).start_run("v1", kind="user", fidelity=FULL, parent_id=None)
+    os._exit(0)
+
+
+@pytest.mark.skipif(not hasattr(os, "waitid"), reason="needs os.waitid to wait without reaping")
+def test_a_dead_but_unreaped_process_counts_as_dead(db_path: Path) -> None:
+    with History(db_path) as history:
+        history.save_version(make_snapshot("v1"), workflow_path="w.py")
+        child = CTX.Process(target=_exit_at_once, args=(str(db_path),))
+        child.start()
+        try:
+            assert multiprocessing.connection.wait([child.sentinel], TIMEOUT)
+            os.waitid(os.P_PID, child.pid, os.WEXITED | os.WNOWAIT)  # a zombie now, not reaped
+            assert history.mark_interrupted() == 1
+        finally:
+            child.join(TIMEOUT)
+
+
+NO_PROC = pytest.mark.skipif(
+    process_token(os.getpid()) is None, reason="no /proc: pid reuse undetectable"
+)
+
+
+@NO_PROC
+def test_a_live_process_with_a_reused_pid_does_not_keep_a_run_alive(db_path: Path) -> None:
+    with History(db_path) as history:
+        history.save_version(make_snapshot("v1"), workflow_path="w.py")
+        started, release = CTX.Event(), CTX.Event()
+        child = CTX.Process(target=_start_and_wait, args=(str(db_path), started, release))
+        child.start()
+        try:
+            assert started.wait(TIMEOUT)
+            with sqlite3.connect(db_path) as conn:  # as if an earlier process had had its pid
+                conn.execute("UPDATE runs SET pid_token = 'another-boot:1'")
+            assert history.mark_interrupted() == 1
+        finally:
+            release.set()
+            child.join(TIMEOUT)
+
+
+@NO_PROC
 def test_a_reused_pid_does_not_keep_a_run_alive(db_path: Path) -> None:
     with History(db_path) as history:
         history.save_version(make_snapshot("v1"), workflow_path="w.py")

@@ -5,11 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import pytest
-from conftest import make_snapshot
 
 from ghostrun.errors import HistoryError
 from ghostrun.history import History
 from ghostrun.workflow.types import FULL
+
+from .builders import make_snapshot
 
 A1 = "aaaa1111" + "0" * 56
 A2 = "aaaa2222" + "0" * 56
@@ -68,7 +69,7 @@ ERRORS = [
 ]
 
 
-@pytest.mark.parametrize("case", ERRORS, ids=[f"{c.ref.strip() or 'blank'}-{i}" for i, c in enumerate(ERRORS)])
+@pytest.mark.parametrize("case", ERRORS, ids=[f"{c.ref.strip()}-{i}" for i, c in enumerate(ERRORS)])
 def test_refuses(populated: History, case: Case) -> None:
     with pytest.raises(HistoryError, match=case.expected):
         populated.resolve_version(case.ref)

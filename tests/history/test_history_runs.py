@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Callable
+from pathlib import Path
 
 import pytest
-from conftest import make_snapshot
 
 from ghostrun.errors import HistoryError
 from ghostrun.history import History, OpExecution
 from ghostrun.workflow.types import FULL, Change, Fidelity
+
+from .builders import make_snapshot
 
 SAMPLE = Fidelity(fraction=0.1)
 SAMPLE32 = Fidelity(fraction=0.1, precision="float32")
@@ -23,11 +26,14 @@ def saved(history: History) -> History:
     return history
 
 
-def _run(history: History, version: str, *, kind: str = "user", fidelity: Fidelity = FULL,
-         status: str = "ok", auc: float | None = None, parent: str | None = None) -> int:  # fmt: skip
+def _run(
+    history: History, version: str, *, kind: str = "user", fidelity: Fidelity = FULL,
+    status: str = "ok", auc: float | None = None, parent: str | None = None,
+) -> int:  # fmt: skip
+    """A finished run; with `auc`, its only (and primary) metric."""
     run_id = history.start_run(version, kind=kind, fidelity=fidelity, parent_id=parent)
-    metrics = None if auc is None else {"auc": auc}
-    history.finish_run(run_id, status=status, seconds=1.0, metrics=metrics, primary=metrics and "auc")
+    metrics, primary = ({}, None) if auc is None else ({"auc": auc}, "auc")
+    history.finish_run(run_id, status=status, seconds=1.0, metrics=metrics, primary=primary)
     return run_id
 
 
@@ -35,7 +41,8 @@ def test_a_run_from_start_to_finish(saved: History) -> None:
     before = time.time()
     run_id = saved.start_run("v2", kind="user", fidelity=SAMPLE, parent_id="v1")
     started = saved.run(run_id)
-    assert (started.status, started.finished, started.seconds, started.ops) == ("running", None, None, ())
+    assert (started.status, started.finished, started.seconds) == ("running", None, None)
+    assert started.ops == ()
     assert started.metrics == {} and started.primary is None
 
     saved.record_op(run_id, "load", state="loaded", seconds=0.01, rows=1000, nbytes=8000,
@@ -53,16 +60,18 @@ def test_a_run_from_start_to_finish(saved: History) -> None:
     assert run.uncertainty == {"auc": 0.02}
     assert run.primary == "auc" and run.primary_value == 0.81
     assert run.ops == (
-        OpExecution("load", "loaded", 0.01, 1000, 8000, "k-load", "c-load", "unchanged", run_id, SAMPLE),
+        OpExecution("load", "loaded", 0.01, 1000, 8000, "k-load", "c-load", "unchanged", run_id,
+                    SAMPLE),
         OpExecution("model", "computed", 2.5, None, None, None, None, "knob", run_id, SAMPLE),
-    )
+    )  # fmt: skip
 
 
 def test_failed_run_keeps_its_error(saved: History) -> None:
     run_id = saved.start_run("v1", kind="manual", fidelity=FULL, parent_id=None)
     saved.finish_run(run_id, status="failed", seconds=0.5, error="operator 'model' failed: boom")
     run = saved.run(run_id)
-    assert (run.status, run.error, run.metrics, run.kind) == ("failed", "operator 'model' failed: boom", {}, "manual")
+    assert (run.status, run.metrics, run.kind) == ("failed", {}, "manual")
+    assert run.error == "operator 'model' failed: boom"
 
 
 def test_recording_an_operator_twice_keeps_the_last(saved: History) -> None:
@@ -96,7 +105,8 @@ def test_runs_are_newest_first_and_filter(saved: History) -> None:
     assert [r.run_id for r in saved.runs(kind="user")] == [r4, r3, r1]
     assert [r.run_id for r in saved.runs(version_id="v1")] == [r3, r1]
     assert [r.run_id for r in saved.runs(status="running")] == [r4]
-    assert [r.run_id for r in saved.runs(kind="user", version_id="v1", status="ok", limit=1)] == [r3]
+    newest_ok = saved.runs(kind="user", version_id="v1", status="ok", limit=1)
+    assert [r.run_id for r in newest_ok] == [r3]
     assert [r.metrics for r in saved.runs(version_id="v1")] == [{"auc": 0.6}, {"auc": 0.7}]
     assert saved.runs(limit=0) == []
 
@@ -152,43 +162,50 @@ def test_a_refused_finish_leaves_the_run_running(saved: History) -> None:
     with pytest.raises(HistoryError, match="primary metric 'acc' is not among its metrics"):
         saved.finish_run(run_id, status="ok", seconds=1, metrics={"auc": 0.5}, primary="acc")
     with pytest.raises(HistoryError, match="metric 'auc' is 'high', not a number"):
-        saved.finish_run(run_id, status="ok", seconds=1, metrics={"auc": "high"})  # type: ignore[dict-item]
+        saved.finish_run(run_id, status="ok", seconds=1, metrics={"auc": "high"})  # type: ignore
     with pytest.raises(HistoryError, match="uncertainty given for unknown metrics f1"):
-        saved.finish_run(run_id, status="ok", seconds=1, metrics={"auc": 0.5}, uncertainty={"f1": 0.1})
+        saved.finish_run(run_id, status="ok", seconds=1, metrics={"auc": 1}, uncertainty={"f1": 0})
     run = saved.run(run_id)
     assert (run.status, run.metrics) == ("running", {})
 
 
-@pytest.mark.parametrize(
-    "call, message",
-    [
-        (lambda h: h.start_run("v9", kind="user", fidelity=FULL, parent_id=None), "run version 'v9' is not"),
-        (lambda h: h.start_run("v1", kind="user", fidelity=FULL, parent_id="v9"), "parent version 'v9'"),
-        (lambda h: h.start_run("v1", kind="nightly", fidelity=FULL, parent_id=None), "run kind must be"),
-        (lambda h: h.record_op(7, "x", state="computed", seconds=1, rows=None, nbytes=None, key=None,
-                               content_hash=None, change=None), "there is no run 7"),  # fmt: skip
-        (lambda h: h.record_op(1, "x", state="cached", seconds=1, rows=None, nbytes=None, key=None,
-                               content_hash=None, change=None), "operator state must be"),  # fmt: skip
-        (lambda h: h.record_op(1, "x", state="loaded", seconds=1, rows=None, nbytes=None, key=None,
-                               content_hash=None, change="moved"), "change must be one of"),  # fmt: skip
-        (lambda h: h.finish_run(7, status="ok", seconds=1), "there is no run 7"),
-        (lambda h: h.finish_run(1, status="running", seconds=1), "final run status must be"),
-        (lambda h: h.runs(limit=-1), "limit must be 0 or more"),
-        (lambda h: h.runs(status="done"), "run status must be"),
-        (lambda h: h.current_version("nightly"), "run kind must be"),
-    ],
-    ids=["unsaved-version", "unsaved-parent", "bad-kind", "record-unknown-run", "bad-state",
-         "bad-change", "finish-unknown-run", "finish-running", "negative-limit", "bad-status",
-         "current-bad-kind"],  # fmt: skip
-)
-def test_bad_input_gets_a_clear_error(saved: History, call, message: str) -> None:  # type: ignore[no-untyped-def]
+USER = {"kind": "user", "fidelity": FULL}
+NO_OP = {"seconds": 1, "rows": None, "nbytes": None, "key": None, "content_hash": None}
+BAD_CALLS: dict[str, tuple[Callable[[History], object], str]] = {
+    "unsaved-version": (lambda h: h.start_run("v9", **USER, parent_id=None), "run version 'v9'"),
+    "unsaved-parent": (lambda h: h.start_run("v1", **USER, parent_id="v9"), "parent version 'v9'"),
+    "bad-kind": (
+        lambda h: h.start_run("v1", kind="nightly", fidelity=FULL, parent_id=None),
+        "run kind must be one of user, explore, manual",
+    ),
+    "record-unknown-run": (
+        lambda h: h.record_op(7, "x", state="computed", change=None, **NO_OP), "there is no run 7"
+    ),
+    "bad-state": (
+        lambda h: h.record_op(1, "x", state="cached", change=None, **NO_OP), "operator state must"
+    ),
+    "bad-change": (
+        lambda h: h.record_op(1, "x", state="loaded", change="moved", **NO_OP), "change must be"
+    ),
+    "finish-unknown-run": (lambda h: h.finish_run(7, status="ok", seconds=1), "there is no run 7"),
+    "finish-running": (lambda h: h.finish_run(1, status="running", seconds=1), "final run status"),
+    "negative-limit": (lambda h: h.runs(limit=-1), "limit must be 0 or more"),
+    "bad-status": (lambda h: h.runs(status="done"), "run status must be"),
+    "current-bad-kind": (lambda h: h.current_version("nightly"), "run kind must be"),
+}
+
+
+@pytest.mark.parametrize("call, message", BAD_CALLS.values(), ids=BAD_CALLS.keys())
+def test_bad_input_gets_a_clear_error(
+    saved: History, call: Callable[[History], object], message: str
+) -> None:
     saved.start_run("v1", kind="user", fidelity=FULL, parent_id=None)
     with pytest.raises(HistoryError, match=message):
         call(saved)
     assert len(saved.runs()) == 1 and saved.run(1).ops == ()
 
 
-def test_closed_history_refuses_calls(db_path) -> None:  # type: ignore[no-untyped-def]
+def test_closed_history_refuses_calls(db_path: Path) -> None:
     history = History(db_path)
     history.close()
     history.close()

@@ -6,11 +6,12 @@ import sqlite3
 from pathlib import Path
 
 import pytest
-from conftest import make_snapshot
 
 from ghostrun.errors import HistoryError
 from ghostrun.history import MIGRATIONS, SCHEMA_VERSION, History, Migration
 from ghostrun.workflow.types import FULL
+
+from .builders import make_snapshot
 
 TABLES = {"versions", "source_texts", "version_ops", "change_sets", "changes", "runs",
           "op_runs", "metrics", "file_hashes", "opened_files"}  # fmt: skip

@@ -1,0 +1,108 @@
+"""Byte formats of blobs: one Arrow IPC column, one `.npy` array, or one joblib pickle.
+
+Each codec turns a value into a list of bytes-like chunks (written one after the other,
+so a large array is never copied into one big bytes object) and back from the payload
+read off disk. Decoding reads from a writable buffer, so arrays come back writable.
+"""
+
+from __future__ import annotations
+
+import io
+import struct
+from typing import Any
+
+import joblib
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+
+ARROW = "arrow"
+NPY = "npy"
+JOBLIB = "joblib"
+CODECS = frozenset({ARROW, NPY, JOBLIB})
+
+_FIELD = "values"
+
+
+class Unstorable(Exception):
+    """A value cannot be written (typically it cannot be pickled); the reason is the message."""
+
+
+def encode(codec: str, value: Any) -> list[Any]:
+    """Serialise `value` with `codec` into chunks; Unstorable if that is impossible."""
+    if codec == ARROW:
+        return _encode_arrow(value)
+    if codec == NPY:
+        return _encode_npy(value)
+    return _encode_joblib(value)
+
+
+def decode(codec: str, payload: memoryview) -> Any:
+    """Read back what `encode(codec, ...)` wrote."""
+    if codec == ARROW:
+        return _decode_arrow(payload)
+    if codec == NPY:
+        return _decode_npy(payload)
+    if codec == JOBLIB:
+        return joblib.load(io.BytesIO(payload))
+    raise ValueError(f"unknown codec {codec!r}")
+
+
+def _encode_arrow(array: Any) -> list[Any]:
+    # pandas' schema metadata lets to_pandas restore extension dtypes (Int64, category, tz).
+    frame = pd.DataFrame({_FIELD: array}, copy=False)
+    try:
+        table = pa.Table.from_pandas(frame, preserve_index=False)
+        sink = pa.BufferOutputStream()
+        with pa.ipc.new_file(sink, table.schema) as writer:
+            writer.write_table(table)
+    except (pa.ArrowException, TypeError, ValueError) as exc:
+        raise Unstorable(f"Arrow cannot write dtype {array.dtype}: {exc}") from exc
+    return [sink.getvalue()]
+
+
+def _decode_arrow(payload: memoryview) -> Any:
+    table = pa.ipc.open_file(pa.py_buffer(payload)).read_all()
+    return table.to_pandas()[_FIELD].array
+
+
+def _encode_npy(array: np.ndarray) -> list[Any]:
+    if not (array.flags.c_contiguous or array.flags.f_contiguous):
+        array = np.ascontiguousarray(array)
+    header = np.lib.format.header_data_from_array_1_0(array)
+    stream = io.BytesIO()
+    try:
+        np.lib.format.write_array_header_1_0(stream, header)
+    except ValueError:  # header too long for format 1.0
+        stream = io.BytesIO()
+        np.lib.format.write_array_header_2_0(stream, header)
+    data = array.T if header["fortran_order"] else array
+    return [stream.getvalue(), np.ascontiguousarray(data).reshape(-1).view(np.uint8)]
+
+
+def _decode_npy(payload: memoryview) -> np.ndarray:
+    # Parse the header ourselves so the array is a view of the payload, not a copy.
+    major = payload[6]
+    length_format = "<H" if major == 1 else "<I"
+    prefix = 8 + struct.calcsize(length_format)
+    (header_length,) = struct.unpack(length_format, payload[8:prefix])
+    stream = io.BytesIO(payload[: prefix + header_length])
+    version = np.lib.format.read_magic(stream)
+    if version == (1, 0):
+        shape, fortran, dtype = np.lib.format.read_array_header_1_0(stream)
+    else:
+        shape, fortran, dtype = np.lib.format.read_array_header_2_0(stream)
+    if dtype.hasobject:
+        raise ValueError("an .npy blob holds Python objects; refusing to unpickle it")
+    count = int(np.prod(shape, dtype=np.int64))
+    flat = np.frombuffer(payload, dtype=dtype, count=count, offset=prefix + header_length)
+    return flat.reshape(shape, order="F" if fortran else "C")
+
+
+def _encode_joblib(value: Any) -> list[Any]:
+    stream = io.BytesIO()
+    try:
+        joblib.dump(value, stream)
+    except Exception as exc:  # whatever pickling raises, the value cannot be stored
+        raise Unstorable(f"{type(exc).__name__}: {exc}") from exc
+    return [stream.getbuffer()]

@@ -1,0 +1,188 @@
+"""How each kind of value is cut into blobs and put back together.
+
+- DataFrame: one blob per column plus one small "frame" blob (joblib) holding the index,
+  the column labels (any hashable, duplicates and MultiIndex columns included: columns
+  are kept by position), the dtypes and `attrs`. A column blob's id is the column's content
+  hash (dtype + values, not its name), so a column shared by two frames, renamed, or
+  repeated is stored once, and a save skips encoding any column already stored.
+- Series: the same, with a single column.
+- numpy array: one `.npy` blob (object arrays and ndarray subclasses: joblib).
+- Anything else, and DataFrame/Series subclasses: one joblib blob.
+
+Column format: one single-column Arrow IPC file (uncompressed), for every dtype Arrow
+round-trips exactly (numbers, bool, datetimes with or without zone, timedeltas,
+categoricals, nullable Int/Float/boolean, Arrow-backed strings and primitives); other
+columns (object, complex, period, interval, sparse, python-backed strings) are joblib
+pickles of the column's array. Measured on a ~120 MiB, 1M-row frame, warm page cache,
+reading every column file, checking its checksum and building the DataFrame:
+
+    data                       Arrow IPC          IPC + lz4        Parquet (snappy)
+    random floats + ints       125 MiB  76 ms     97 MiB  69 ms    86 MiB  106 ms
+    low-cardinality columns    108 MiB  44-70 ms  50 MiB  90 ms    16 MiB  98-130 ms
+
+Arrow IPC reads 1.4-2x faster than Parquet and writes about 2x faster (no encoding; the
+buffers are the file), and pyarrow rebuilds the pandas dtypes from it exactly. Its cost is
+size: as large as the column in memory, where Parquet's dictionary and run-length encoding
+is 1.4-6.6x smaller. Reads are what a user waits for (a load happens on every rerun that
+reuses a result), while size is bounded by the storage budget and halved-or-better by
+column dedup, so IPC is the default. A blob records its codec, so a compressed codec can be
+added later without invalidating the cache.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+
+from ghostrun.reuse._codecs import ARROW, JOBLIB, NPY, Unstorable, encode
+from ghostrun.reuse._columns import column_digest
+from ghostrun.reuse._hasher import Unhashable
+from ghostrun.reuse.digest import Digest
+
+__all__ = ["Part", "Plan", "Unstorable", "assemble", "plan"]
+
+FRAME = "dataframe"
+SERIES = "series"
+NDARRAY = "ndarray"
+OBJECT = "object"
+KINDS = frozenset({FRAME, SERIES, NDARRAY, OBJECT})
+
+_MASKED_DTYPES = (
+    pd.BooleanDtype,
+    pd.Int8Dtype,
+    pd.Int16Dtype,
+    pd.Int32Dtype,
+    pd.Int64Dtype,
+    pd.UInt8Dtype,
+    pd.UInt16Dtype,
+    pd.UInt32Dtype,
+    pd.UInt64Dtype,
+    pd.Float32Dtype,
+    pd.Float64Dtype,
+)
+
+
+class Mismatch(Exception):
+    """Blobs decoded fine but do not fit together (wrong dtype, wrong count)."""
+
+
+@dataclass(frozen=True)
+class Part:
+    """One blob of a value. `id` is set when known before encoding (a column content hash),
+    so an already stored blob is reused without calling `encode`."""
+
+    codec: str
+    encode: Callable[[], list[Any]]
+    id: str | None = None
+
+
+@dataclass(frozen=True)
+class Plan:
+    kind: str
+    parts: tuple[Part, ...]
+
+
+def plan(value: object, digest: Digest) -> Plan:
+    """Decide how `value` is stored; Unstorable if it cannot be."""
+    kind = type(value)
+    if kind is pd.DataFrame:
+        return _frame_plan(value, digest)  # type: ignore[arg-type]
+    if kind is pd.Series:
+        return _series_plan(value, digest)  # type: ignore[arg-type]
+    if kind is np.ndarray and not value.dtype.hasobject:  # type: ignore[attr-defined]
+        return Plan(NDARRAY, (_part(NPY, value),))
+    return Plan(OBJECT, (_part(JOBLIB, value),))
+
+
+def _part(codec: str, value: Any, blob_id: str | None = None) -> Part:
+    return Part(codec, functools.partial(encode, codec, value), blob_id)
+
+
+def _column_ids(columns: Sequence[pd.Series], digest: Digest) -> list[str]:
+    if digest.columns is not None and len(digest.columns) == len(columns):
+        return list(digest.columns)
+    try:
+        return [column_digest(column)[0] for column in columns]
+    except Unhashable as exc:
+        raise Unstorable(str(exc)) from exc
+
+
+def _column_parts(columns: Sequence[pd.Series], digest: Digest) -> list[Part]:
+    ids = _column_ids(columns, digest)
+    return [
+        _part(ARROW if arrow_safe(column.dtype) else JOBLIB, _unwrap(column.array), blob_id)
+        for column, blob_id in zip(columns, ids, strict=True)
+    ]
+
+
+def _frame_plan(frame: pd.DataFrame, digest: Digest) -> Plan:
+    columns = [frame.iloc[:, position] for position in range(frame.shape[1])]
+    meta = {
+        "index": frame.index,
+        "columns": frame.columns,
+        "dtypes": [column.dtype for column in columns],
+        "attrs": frame.attrs,
+    }
+    return Plan(FRAME, (_part(JOBLIB, meta), *_column_parts(columns, digest)))
+
+
+def _series_plan(series: pd.Series, digest: Digest) -> Plan:
+    meta = {
+        "index": series.index,
+        "name": series.name,
+        "dtypes": [series.dtype],
+        "attrs": series.attrs,
+    }
+    return Plan(SERIES, (_part(JOBLIB, meta), *_column_parts([series], digest)))
+
+
+def _unwrap(array: Any) -> Any:
+    # A numpy-backed column's `.array` wraps an ndarray; its dtype object differs from the
+    # Series' dtype, so compare and pickle the plain ndarray instead.
+    if isinstance(array, pd.arrays.NumpyExtensionArray):
+        return array.to_numpy()
+    return array
+
+
+def arrow_safe(dtype: Any) -> bool:
+    """True for dtypes that a single-column Arrow IPC file gives back exactly."""
+    if isinstance(dtype, np.dtype):
+        return dtype.kind in "biufmM"
+    if isinstance(dtype, pd.CategoricalDtype):
+        return arrow_safe(dtype.categories.dtype)
+    if isinstance(dtype, pd.StringDtype):
+        return dtype.storage == "pyarrow"
+    if isinstance(dtype, pd.ArrowDtype):
+        kind = dtype.pyarrow_dtype
+        return bool(
+            pa.types.is_primitive(kind) or pa.types.is_string(kind) or pa.types.is_large_string(kind)
+        )
+    return isinstance(dtype, (pd.DatetimeTZDtype, *_MASKED_DTYPES))
+
+
+def assemble(kind: str, parts: list[Any]) -> object:
+    """Rebuild a value from its decoded blobs, in plan order; Mismatch if they do not fit."""
+    if kind in (NDARRAY, OBJECT):
+        if len(parts) != 1:
+            raise Mismatch(f"{kind} entry has {len(parts)} blobs")
+        return parts[0]
+    meta, arrays = parts[0], [_unwrap(array) for array in parts[1:]]
+    if not isinstance(meta, dict) or len(arrays) != len(meta.get("dtypes", ())):
+        raise Mismatch("frame layout blob does not match its columns")
+    for array, dtype in zip(arrays, meta["dtypes"], strict=True):
+        if array.dtype != dtype or len(array) != len(meta["index"]):
+            raise Mismatch(f"a column came back as {array.dtype}, expected {dtype}")
+    if kind == SERIES:
+        series = pd.Series(arrays[0], index=meta["index"], name=meta["name"], copy=False)
+        series.attrs = meta["attrs"]
+        return series
+    frame = pd.DataFrame(dict(enumerate(arrays)), index=meta["index"], copy=False)
+    frame.columns = meta["columns"]
+    frame.attrs = meta["attrs"]
+    return frame

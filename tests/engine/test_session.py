@@ -1,0 +1,158 @@
+"""Runs through a real session: real files, a real SQLite history, a real result store."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from ghostrun.engine.session import RunFailed
+from ghostrun.errors import MetricValueError
+from ghostrun.history import History
+
+from .conftest import ProjectDir, changes, states, write_table
+
+ALL = ["raw", "features", "labels", "model", "auc"]
+
+
+def test_first_run_computes_everything_and_records_it(project: ProjectDir) -> None:
+    inv = project.run()
+    assert states(inv) == dict.fromkeys(ALL, "computed")
+    assert set(changes(inv).values()) == {"new"}
+    assert 0.5 < inv.last.metrics["auc"] <= 1.0
+    with History(project.root / ".ghostrun" / "history.sqlite") as h:
+        run = h.run(inv.last.run_id)
+    assert run is not None and run.status == "ok"
+    assert run.metrics["auc"] == inv.last.metrics["auc"]
+    assert {o.op for o in run.ops} == set(ALL)
+
+
+def test_rerun_without_edit_computes_nothing(project: ProjectDir) -> None:
+    first = project.run()
+    second = project.run()
+    assert "computed" not in states(second).values()
+    assert states(second)["auc"] == "loaded"
+    assert second.last.metrics == first.last.metrics
+    assert second.version.version_id == first.version.version_id
+
+
+@pytest.mark.parametrize(
+    "old,new",
+    [
+        ("def labels(raw", "# a comment\ndef labels(raw"),
+        ("    return raw[\"y\"]", "    \"\"\"The target.\"\"\"\n    return raw[\"y\"]"),
+        ("LogisticRegression(C=1.0, max_iter=200)", "LogisticRegression(C=1.0,   max_iter=200 )"),
+    ],
+    ids=["comment", "docstring", "whitespace"],
+)
+def test_cosmetic_edit_computes_nothing(project: ProjectDir, old: str, new: str) -> None:
+    project.run()
+    project.edit("pipeline.py", old, new)
+    inv = project.run()
+    assert "computed" not in states(inv).values()
+    assert set(changes(inv).values()) == {"unchanged"}
+
+
+def test_implicit_knob_edit_reruns_model_only_and_matches_scratch(
+    project: ProjectDir, tmp_path: Path
+) -> None:
+    project.run()
+    project.edit("pipeline.py", "C=1.0", "C=0.01")
+    inv = project.run()
+    assert changes(inv) == {
+        "raw": "unchanged", "features": "unchanged", "labels": "unchanged",
+        "model": "knob", "auc": "upstream",
+    }
+    assert states(inv)["model"] == "computed" and states(inv)["raw"] == "pruned"
+    knob = next(c for c in inv.changes if c.op == "model").knobs
+    assert knob == {"LogisticRegression.C": (1.0, 0.01)}
+    assert inv.last.metrics == project.run_from_scratch(tmp_path).last.metrics
+
+
+def test_helper_edit_is_never_stale(project: ProjectDir, tmp_path: Path) -> None:
+    project.run()
+    project.edit("helpers.py", "frame.std()", "(frame.std() * 2)")
+    inv = project.run()
+    assert changes(inv)["features"] == "code"
+    assert states(inv)["features"] == "computed"
+    assert inv.last.metrics == project.run_from_scratch(tmp_path).last.metrics
+
+
+def test_refactor_with_identical_output_cuts_off_early(project: ProjectDir) -> None:
+    project.run()
+    project.edit("pipeline.py", 'return raw["y"]', 'target = raw["y"]\n    return target.copy()')
+    inv = project.run()
+    assert changes(inv)["labels"] == "code"
+    assert states(inv)["labels"] == "computed"
+    # labels recomputed to identical content, so model and auc keep their cache entries.
+    assert states(inv)["model"] != "computed"
+    assert states(inv)["auc"] == "loaded"
+
+
+def test_data_change_reruns_the_source(project: ProjectDir, tmp_path: Path) -> None:
+    project.run()
+    write_table(project.root / "data" / "table.csv", seed=1)
+    inv = project.run()
+    assert changes(inv)["raw"] == "data"
+    assert states(inv)["raw"] == "computed"
+    assert inv.last.metrics == project.run_from_scratch(tmp_path).last.metrics
+
+
+def test_operator_that_raises_is_recorded_and_leaves_no_stale_cache(
+    project: ProjectDir, tmp_path: Path
+) -> None:
+    project.run()
+    project.edit("pipeline.py", "X = raw[[", "X = raw[['missing_column', ")
+    with pytest.raises(RunFailed) as failure:
+        project.run()
+    assert failure.value.cause.op == "features"
+    assert "pipeline.py" in failure.value.cause.traceback_text
+    assert "KeyError" in failure.value.cause.traceback_text
+    with History(project.root / ".ghostrun" / "history.sqlite") as h:
+        run = h.run(failure.value.run_id)
+    assert run is not None and run.status == "failed" and "KeyError" in (run.error or "")
+    project.edit("pipeline.py", "X = raw[['missing_column', ", "X = raw[[")
+    inv = project.run()
+    assert inv.last.metrics == project.run_from_scratch(tmp_path).last.metrics
+
+
+def test_non_numeric_metric_fails_with_its_location(project: ProjectDir) -> None:
+    project.edit("pipeline.py", "return float(roc_auc_score(", "return str(roc_auc_score(")
+    with pytest.raises(RunFailed) as failure:
+        project.run()
+    assert isinstance(failure.value.cause, MetricValueError)
+    assert "pipeline.py:" in str(failure.value.cause)
+    assert "return a float" in str(failure.value.cause)
+
+
+def test_corrupt_cache_entries_are_dropped_and_recomputed(
+    project: ProjectDir, tmp_path: Path
+) -> None:
+    project.run()
+    blobs = (project.root / ".ghostrun" / "cache" / "blobs").rglob("*")
+    for blob in [b for b in blobs if b.is_file() and b.stat().st_size > 0]:
+        data = bytearray(blob.read_bytes())
+        data[len(data) // 2] ^= 0xFF
+        blob.write_bytes(bytes(data))
+    project.edit("pipeline.py", "C=1.0", "C=0.3")
+    inv = project.run()
+    # model must recompute; its inputs' entries are corrupt, so they recompute too.
+    assert {n for n, s in states(inv).items() if s == "computed"} == set(ALL)
+    assert inv.last.metrics == project.run_from_scratch(tmp_path).last.metrics
+    assert "computed" not in states(project.run()).values()
+
+
+def test_removed_and_new_operators_are_classified(project: ProjectDir) -> None:
+    project.run()
+    project.edit("pipeline.py", "def labels(raw", "def target(raw")
+    project.edit("pipeline.py", "def model(features, labels)", "def model(features, target)")
+    project.edit("pipeline.py", "fit(features[:n], labels[:n])", "fit(features[:n], target[:n])")
+    project.edit("pipeline.py", "def auc(model, features, labels)", "def auc(model, features, target)")
+    project.edit("pipeline.py", "roc_auc_score(labels[n:]", "roc_auc_score(target[n:]")
+    inv = project.run()
+    got = changes(inv)
+    assert got["target"] == "new" and got["labels"] == "removed"
+    assert got["model"] == "code" and got["auc"] == "code"
+    renamed = next(c for c in inv.changes if c.op == "target")
+    assert "renamed from labels" in renamed.reason
+    assert states(inv)["target"] != "computed"  # same code: its cached result is reused

@@ -1,0 +1,141 @@
+"""The command line as a user runs it: real processes, real files, exit codes, JSON."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.engine.conftest import HELPERS, PIPELINE, write_table
+
+
+def ghostrun(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "ghostrun", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=240,
+    )
+
+
+@pytest.fixture
+def proj(tmp_path: Path) -> Path:
+    (tmp_path / "pyproject.toml").write_text('[tool.ghostrun]\nworkflow = "pipeline.py"\n')
+    (tmp_path / "pipeline.py").write_text(PIPELINE)
+    (tmp_path / "helpers.py").write_text(HELPERS)
+    write_table(tmp_path / "data" / "table.csv")
+    return tmp_path
+
+
+def edit(path: Path, old: str, new: str) -> None:
+    text = path.read_text()
+    assert old in text
+    path.write_text(text.replace(old, new, 1))
+
+
+def test_run_json_follows_the_contract(proj: Path) -> None:
+    first = ghostrun(proj, "run", "--json")
+    assert first.returncode == 0, first.stderr
+    edit(proj / "pipeline.py", "C=1.0", "C=0.2")
+    second = ghostrun(proj, "run", "--json")
+    assert second.returncode == 0, second.stderr
+    out = json.loads(second.stdout)
+    for key in ("run_id", "version_id", "fidelity", "metrics", "primary", "ops", "seconds", "stages"):
+        assert key in out
+    assert out["fidelity"]["fraction"] == 1.0 and out["fidelity"]["precision"] == "float64"
+    assert out["primary"] == "auc" and isinstance(out["metrics"]["auc"], float)
+    ops = {o["name"]: o for o in out["ops"]}
+    assert list(ops) == ["raw", "features", "labels", "model", "auc"]
+    assert ops["model"] == {**ops["model"], "state": "computed", "change": "knob"}
+    assert ops["raw"]["state"] == "pruned" and ops["raw"]["change"] == "unchanged"
+    assert {o["state"] for o in out["ops"]} <= {"computed", "loaded", "pruned"}
+    (stage,) = out["stages"]
+    assert set(stage) == {"fidelity", "metrics", "elapsed", "delta", "uncertainty", "verdict"}
+    before = json.loads(first.stdout)["metrics"]["auc"]
+    assert stage["delta"] == pytest.approx(out["metrics"]["auc"] - before)
+    assert stage["verdict"] in ("better", "worse", "unclear")
+    assert json.loads(first.stdout)["stages"][0]["delta"] is None
+
+
+def test_people_see_changes_and_reuse(proj: Path) -> None:
+    ghostrun(proj, "run")
+    edit(proj / "pipeline.py", "power=gr.knob(1,", "power=gr.knob(2,")
+    result = ghostrun(proj, "run")
+    assert result.returncode == 0, result.stderr
+    assert "knob" in result.stdout and "power 1 → 2" in result.stdout
+    assert "reran 3, reused 2" in result.stdout  # features, model, auc
+
+
+def test_syntax_error_exits_2_naming_file_and_line(proj: Path) -> None:
+    (proj / "pipeline.py").write_text(PIPELINE + "\ndef broken(:\n")
+    result = ghostrun(proj, "run")
+    line = len(PIPELINE.splitlines()) + 2
+    assert result.returncode == 2
+    assert f"pipeline.py:{line}" in result.stderr and "syntax" in result.stderr
+
+
+def test_bad_config_exits_2_naming_the_key(proj: Path) -> None:
+    (proj / "pyproject.toml").write_text('[tool.ghostrun]\nworkflow = 3\n')
+    result = ghostrun(proj, "run")
+    assert result.returncode == 2
+    assert "pyproject.toml" in result.stderr and "workflow" in result.stderr
+
+
+def test_missing_workflow_exits_2_with_the_fix(tmp_path: Path) -> None:
+    result = ghostrun(tmp_path, "run")
+    assert result.returncode == 2
+    assert "pipeline.py" in result.stderr and "ghostrun init" in result.stderr
+
+
+def test_failing_operator_exits_1_with_trimmed_traceback(proj: Path) -> None:
+    ghostrun(proj, "run")
+    edit(proj / "pipeline.py", "return raw[\"y\"]", "return raw[\"y\"] / 0 + undefined_name")
+    result = ghostrun(proj, "run")
+    assert result.returncode == 1
+    assert "NameError" in result.stderr and "pipeline.py" in result.stderr
+    assert "site-packages" not in result.stderr and "ghostrun/engine" not in result.stderr
+    as_json = ghostrun(proj, "run", "--json")
+    assert as_json.returncode == 1
+    failure = json.loads(as_json.stdout)
+    assert failure["error"]["op"] == "labels" and "NameError" in failure["error"]["message"]
+    runs = json.loads(ghostrun(proj, "history", "--json").stdout)["runs"]
+    assert runs[0]["status"] == "failed" and "NameError" in runs[0]["error"]
+    assert runs[-1]["status"] == "ok"
+
+
+def test_history_and_diff(proj: Path) -> None:
+    ghostrun(proj, "run")
+    edit(proj / "pipeline.py", "C=1.0", "C=0.5")
+    ghostrun(proj, "run")
+    runs = json.loads(ghostrun(proj, "history", "--json").stdout)["runs"]
+    assert [r["run_id"] for r in runs] == [2, 1]
+    assert all(r["status"] == "ok" and "auc" in r["metrics"] for r in runs)
+    diff = ghostrun(proj, "diff", "--json")
+    assert diff.returncode == 0, diff.stderr
+    ops = {o["name"]: o for o in json.loads(diff.stdout)["ops"]}
+    assert ops["model"]["change"] == "knob"
+    assert ops["model"]["knobs"] == {"LogisticRegression.C": {"old": 1.0, "new": 0.5}}
+    shown = ghostrun(proj, "diff", runs[1]["version_id"], runs[0]["version_id"])
+    assert shown.returncode == 0 and "-    return LogisticRegression(C=1.0" in shown.stdout
+
+
+def test_init_example_then_run(tmp_path: Path) -> None:
+    init = ghostrun(tmp_path, "init", "--example")
+    assert init.returncode == 0, init.stderr
+    assert (tmp_path / "ghostrun.toml").exists() and (tmp_path / "pipeline.py").exists()
+    again = ghostrun(tmp_path, "init")
+    assert "left as it is" in again.stdout
+    result = ghostrun(tmp_path, "run", "--json")
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["metrics"]["auc"] > 0.9
+
+
+def test_gc_reports_sizes(proj: Path) -> None:
+    ghostrun(proj, "run")
+    result = ghostrun(proj, "gc")
+    assert result.returncode == 0 and "MiB" in result.stdout
+    assert "computed" not in {o["state"] for o in json.loads(ghostrun(proj, "run", "--json").stdout)["ops"]}
