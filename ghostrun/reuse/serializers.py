@@ -145,7 +145,7 @@ def _series_plan(series: pd.Series, digest: Digest) -> Plan:
 def _unwrap(array: Any) -> Any:
     # A numpy-backed column's `.array` wraps an ndarray; its dtype object differs from the
     # Series' dtype, so compare and pickle the plain ndarray instead.
-    if isinstance(array, pd.arrays.NumpyExtensionArray):
+    if type(array) is pd.arrays.NumpyExtensionArray:  # not its subclass StringArray
         return array.to_numpy()
     return array
 

@@ -42,7 +42,7 @@ def _one_run(history: History, worker: int, i: int) -> None:
 
 
 def _write_many(path: str, worker: int, barrier: Barrier) -> None:
-    barrier.wait(TIMEOUT)  # both open a brand-new file at once, then write at once
+    barrier.wait(TIMEOUT)  # all open a brand-new file at once, then write at once
     with History(Path(path)) as history:
         history.save_version(make_snapshot("v1"), workflow_path="w.py")
         for i in range(RUNS_PER_WORKER):
@@ -66,6 +66,9 @@ def test_processes_writing_at_once_lose_nothing(db_path: Path) -> None:
         worker.start()
     for worker in workers:
         worker.join(TIMEOUT)
+        if worker.is_alive():  # stuck: fail below, but leave no process behind
+            worker.kill()
+            worker.join(TIMEOUT)
     assert [w.exitcode for w in workers] == [0] * WORKERS
     with History(db_path) as history:
         _check_complete(history, WORKERS, RUNS_PER_WORKER)
