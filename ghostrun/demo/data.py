@@ -95,7 +95,8 @@ def _unit_hash(ids: np.ndarray, seed: int, stream: int) -> np.ndarray:
     value whatever the table size, so two tables generated apart still agree."""
     with np.errstate(over="ignore"):
         x = ids.astype(np.uint64) * np.uint64(0x9E3779B97F4A7C15)
-        x ^= np.uint64((seed * 1_000_003 + stream) & 0xFFFFFFFFFFFF) * np.uint64(0xD1B54A32D192ED03)
+        salt = np.uint64((seed * 1_000_003 + stream) & 0xFFFF_FFFF_FFFF)
+        x ^= salt * np.uint64(0xD1B54A32D192ED03)
         x = (x ^ (x >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
         x = (x ^ (x >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
         x ^= x >> np.uint64(31)
@@ -119,7 +120,10 @@ def _gumbel_choice(rng: np.random.Generator, logits: np.ndarray) -> np.ndarray:
     return np.argmax(logits + rng.gumbel(size=logits.shape), axis=1)
 
 
-def _with_missing(rng: np.random.Generator, values: np.ndarray, rate: float | np.ndarray):
+def _with_missing(
+    rng: np.random.Generator, values: np.ndarray, rate: float | np.ndarray
+) -> np.ndarray:
+    """Blank out a share of the values (`rate` may vary by row: missing not at random)."""
     out = values.astype(object if values.dtype.kind in "OUS" else np.float64)
     out[rng.random(len(values)) < rate] = None if out.dtype == object else np.nan
     return out
@@ -147,9 +151,10 @@ def _demographics(rng: np.random.Generator, n: int, aff: np.ndarray) -> dict[str
     edu_u = _normal_cdf(0.65 * aff + 0.76 * rng.standard_normal(n))
     edu_num = np.searchsorted(np.cumsum(shares) / shares.sum(), edu_u).clip(0, 15) + 1
     young, old = (age < 27).astype(float), (age > 62).astype(float)
-    marital_logits = np.column_stack([
-        1.0 + 2.5 * young - 0.5 * old, 1.3 - 1.5 * young + 0.15 * aff, 0.2 + 0.3 * old,
-        -1.6 + 0.0 * age, -3.5 + 3.2 * old, -2.3 + 0.0 * age, -6.0 + 0.0 * age])
+    constant = np.ones(n)
+    marital_logits = np.column_stack([  # in the order of _MARITAL
+        0.6 + 2.5 * young - 0.5 * old, 1.4 - 1.5 * young + 0.15 * aff, 0.2 + 0.3 * old,
+        -1.6 * constant, -3.5 + 3.2 * old, -2.3 * constant, -6.0 * constant])
     marital = np.array(_MARITAL, dtype=object)[_gumbel_choice(rng, marital_logits)]
     sex = np.where(rng.random(n) < 0.67, "Male", "Female").astype(object)
     married = np.isin(marital, ("Married-civ-spouse", "Married-AF-spouse"))
@@ -211,7 +216,7 @@ def _titles(rng: np.random.Generator, occ_idx: np.ndarray, level: np.ndarray,
 def _money(rng: np.random.Generator, d: dict[str, np.ndarray], aff: np.ndarray) -> None:
     n = len(aff)
     has_gain = rng.random(n) < 1.0 / (1.0 + np.exp(-(1.1 * aff - 3.0)))
-    gain = np.round(np.exp(rng.normal(7.9 + 0.5 * aff, 1.1, n)), -1)
+    gain = np.minimum(np.round(np.exp(rng.normal(7.9 + 0.5 * aff, 1.1, n)), -1), 99_999.0)
     gain[rng.random(n) < 0.006] = 99_999.0
     d["capital_gain"] = np.where(has_gain, gain, 0.0)
     has_loss = rng.random(n) < 0.045
@@ -244,7 +249,7 @@ def _label(rng: np.random.Generator, d: dict[str, np.ndarray], aff: np.ndarray,
     edu_gain = np.where(edu >= 9, 0.35 * (edu - 9), 0.12 * (edu - 9)) * (0.5 + age_bump)
     office = np.isin(d["occ_idx"], (0, 1, 10)) & d["employed"]  # prof, exec, tech-support
     degree, long_hours, married = edu >= 13, hours > 45, d["married"]
-    z = (-4.1 + 1.5 * age_bump + edu_gain
+    z = (-4.25 + 1.5 * age_bump + edu_gain
          + 1.6 * married + 0.6 * (married & long_hours)
          + 0.04 * (np.minimum(hours, 60) - 40) * np.where(office, 1.6, 0.6)
          + np.where(d["capital_gain"] > 7_000, 3.2, 0.5 * (d["capital_gain"] > 0))
@@ -261,8 +266,9 @@ def _label(rng: np.random.Generator, d: dict[str, np.ndarray], aff: np.ndarray,
 def make_census(n_rows: int = 200_000, seed: int = 0) -> pd.DataFrame:
     """A census-style customer table with the binary label `income_over_50k`.
 
-    Deterministic for (n_rows, seed); the first k rows do not depend on n_rows only
-    through `customer_id`, so compare tables of equal size.
+    Deterministic for (n_rows, seed). Customer ids run from 100001 upwards; each
+    customer's hidden affluence depends only on (seed, customer_id), which is what
+    `make_orders` with the same seed shares.
     """
     if n_rows < 1:
         raise ValueError(f"make_census(n_rows={n_rows}): ask for at least one row.")

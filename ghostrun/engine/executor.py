@@ -1,11 +1,11 @@
-"""Running one version at one fidelity: compute what is missing, load what is needed.
+"""Running one version at one fidelity: plan, then compute, load or prune each operator.
 
-The walk goes in topological order. An operator whose key is in the store is not loaded
-right away: its recorded content hash is enough to key its dependents. Its value is read
-only when an operator that must compute needs it, or when it is a target (a metric);
-otherwise it is pruned. This is the exact optimum when loading never costs more than
-recomputing; the cost-based plan that also weighs recompute-instead-of-load lives in
-`ghostrun.engine.plan` once histories exist to estimate costs from.
+Cache keys depend on the *content* of inputs (early cutoff), so the key of an operator
+below one that must recompute is unknown until that operator has run. The walk therefore
+plans online: it resolves every key it can, asks the exact planner (`plan.plan`) for the
+cheapest assignment, computes the first operator the plan says to compute, and re-plans
+with what that revealed. Values are loaded lazily, only when a computation or a target
+needs them; everything else is pruned.
 """
 
 from __future__ import annotations
@@ -15,9 +15,11 @@ import warnings
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal, Protocol
+from typing import Any, Protocol
 
+from ghostrun.engine.costs import CostModel
 from ghostrun.engine.keys import cache_key
+from ghostrun.engine.plan import PlanNode, State, plan
 from ghostrun.engine.usercode import call_operator, metric_values, row_count
 from ghostrun.errors import RunCancelled, StoreError
 from ghostrun.reuse.digest import Digest, digest
@@ -25,14 +27,21 @@ from ghostrun.workflow.datafiles import record_opened_files
 from ghostrun.workflow.types import Fidelity, Operator
 from ghostrun.workflow.version import Version
 
-State = Literal["computed", "loaded", "pruned"]
-MAX_ATTEMPTS = 3
+
+class CachedEntry(Protocol):
+    content_hash: str
+    nbytes: int
 
 
 class ResultStore(Protocol):
-    def lookup(self, key: str) -> Any | None: ...
+    """What a run needs of the result cache (`ghostrun.reuse.cache.ResultCache`)."""
+
+    def lookup(self, key: str) -> CachedEntry | None: ...
     def load(self, key: str) -> Any: ...
-    def save(self, key: str, value: Any, digest: Digest, *, op: str, seconds: float) -> Any: ...
+    def load_seconds(self, key: str, nbytes: int) -> float | None: ...
+    def save(
+        self, key: str, value: Any, digest: Digest, *, op: str, seconds: float, persist: bool
+    ) -> Any: ...
 
 
 @dataclass(frozen=True)
@@ -63,10 +72,6 @@ class ExecutionResult:
     values: dict[str, Any] = field(repr=False, default_factory=dict)
 
 
-class _CacheInconsistent(Exception):
-    """A corrupt entry recomputed to different content: restart with fresh keys."""
-
-
 class Executor:
     def __init__(
         self,
@@ -74,49 +79,66 @@ class Executor:
         store: ResultStore,
         fidelity: Fidelity,
         hooks: ExecutionHooks | None = None,
+        costs: CostModel | None = None,
     ):
         self.version = version
         self.store = store
         self.fidelity = fidelity
         self.hooks = hooks or ExecutionHooks()
+        self.costs = costs or CostModel()
         self.root: Path = version.workflow.root
 
     def run(self, targets: Iterable[str] | None = None) -> ExecutionResult:
-        ops = self.version.workflow.operators
         wanted = list(targets) if targets is not None else list(self.version.workflow.sinks)
-        for attempt in range(MAX_ATTEMPTS):
-            try:
-                return _Walk(self, ops, wanted).run()
-            except _CacheInconsistent:
-                if attempt == MAX_ATTEMPTS - 1:
-                    raise StoreError(
-                        "the result cache keeps changing under this run; run `ghostrun gc` "
-                        "and try again."
-                    ) from None
-        raise AssertionError("unreachable")  # pragma: no cover
+        return _Walk(self, wanted).run()
 
 
 class _Walk:
-    """The state of one attempt: keys, content hashes, values in memory, outcomes."""
+    """The state of one run: keys, content hashes, values in memory, outcomes."""
 
-    def __init__(self, ex: Executor, ops: Any, targets: list[str]):
+    def __init__(self, ex: Executor, targets: list[str]):
         self.ex = ex
-        self.ops: dict[str, Operator] = dict(ops)
-        self.needed = ex.version.workflow.closure(targets, "upstream")
+        workflow = ex.version.workflow
         self.targets = set(targets)
+        needed = workflow.closure(targets, "upstream")
+        self.order = [n for n in workflow.operators if n in needed]
+        self.ops: dict[str, Operator] = {n: workflow.operators[n] for n in self.order}
         self.keys: dict[str, str] = {}
+        self.entries: dict[str, CachedEntry] = {}
         self.content: dict[str, str] = {}
         self.values: dict[str, Any] = {}
-        self.pending: dict[str, Any] = {}
         self.outcomes: dict[str, OpOutcome] = {}
-        self.consumers = {n: sum(n in self.ops[d].inputs for d in self.needed) for n in self.needed}
+        self.consumers = {n: sum(n in self.ops[d].inputs for d in self.order) for n in self.order}
 
     def run(self) -> ExecutionResult:
-        order = [n for n in self.ops if n in self.needed]
-        for name in order:
-            if self.ex.hooks.cancelled():
-                raise RunCancelled(f"run cancelled before operator '{name}'")
+        while (name := self._next_to_compute()) is not None:
+            self._compute(name)
+        metrics: dict[str, float] = {}
+        for name in self.order:
+            if name in self.targets:
+                value = self._value(name)
+                if self.ops[name].kind == "metric":
+                    metrics.update(metric_values(self.ops[name], value))
+        for name in self.order:
+            if name not in self.outcomes:
+                self._finish(name, "pruned", 0.0, self.entries[name].nbytes)
+        outcomes = {n: self.outcomes[n] for n in self.order}
+        kept = {n: v for n, v in self.values.items() if n in self.targets}
+        return ExecutionResult(outcomes=outcomes, metrics=metrics, values=kept)
+
+    def _next_to_compute(self) -> str | None:
+        if self.ex.hooks.cancelled():
+            raise RunCancelled("run cancelled by a newer request")
+        self._resolve_keys()
+        states = plan({n: self._plan_node(n) for n in self.order})
+        return next((n for n in self.order if states[n] == "computed" and n not in self.values), None)
+
+    def _resolve_keys(self) -> None:
+        """Key and look up every operator whose inputs' content is known."""
+        for name in self.order:
             op = self.ops[name]
+            if name in self.keys or any(i not in self.content for i in op.inputs):
+                continue
             self.keys[name] = cache_key(
                 self.ex.version.local_keys[name],
                 self.ex.fidelity,
@@ -124,38 +146,37 @@ class _Walk:
             )
             entry = self.ex.store.lookup(self.keys[name])
             if entry is not None:
+                self.entries[name] = entry
                 self.content[name] = entry.content_hash
-                self.pending[name] = entry
-            else:
-                self._compute(name)
-        metrics: dict[str, float] = {}
-        for name in order:
-            if name in self.targets:
-                value = self._value(name)
-                if self.ops[name].kind == "metric":
-                    metrics.update(metric_values(self.ops[name], value))
-        for name in order:
-            if name not in self.outcomes:
-                self._finish(name, "pruned", 0.0, self.pending[name].nbytes)
-        outcomes = {n: self.outcomes[n] for n in order}
-        kept = {n: v for n, v in self.values.items() if n in self.targets}
-        return ExecutionResult(outcomes=outcomes, metrics=metrics, values=kept)
+
+    def _plan_node(self, name: str) -> PlanNode:
+        op = self.ops[name]
+        target = name in self.targets
+        if name in self.values:
+            return PlanNode(op.inputs, compute=0.0, load=0.0, target=target)
+        entry = self.entries.get(name)
+        load = None if entry is None else self._load_seconds(name, entry)
+        compute = self.ex.costs.compute_seconds(name, self.ex.fidelity.fraction)
+        return PlanNode(op.inputs, compute=compute, load=load, target=target)
+
+    def _load_seconds(self, name: str, entry: CachedEntry) -> float:
+        hot = self.ex.store.load_seconds(self.keys[name], entry.nbytes)
+        return hot if hot is not None else self.ex.costs.load_seconds(entry.nbytes)
 
     def _value(self, name: str) -> Any:
         if name in self.values:
             return self.values[name]
-        entry = self.pending.pop(name)
+        if name not in self.entries:
+            return self._compute(name)
         started = time.perf_counter()
         try:
             value = self.ex.store.load(self.keys[name])
         except (KeyError, StoreError):
-            recorded = self.content[name]
-            value = self._compute(name)
-            if self.content[name] != recorded:
-                raise _CacheInconsistent(name) from None
-            return value
+            del self.entries[name]
+            return self._compute(name)
         self.values[name] = value
-        self._finish(name, "loaded", time.perf_counter() - started, entry.nbytes, row_count(value))
+        seconds = time.perf_counter() - started
+        self._finish(name, "loaded", seconds, self.entries[name].nbytes, row_count(value))
         return value
 
     def _compute(self, name: str) -> Any:
@@ -172,17 +193,47 @@ class _Walk:
         if op.kind == "metric":
             metric_values(op, value)
         d = digest(value)
-        self.content[name] = d.hex
+        self._set_content(name, d.hex)
         self.values[name] = value
-        if self.ex.hooks.should_store(op, seconds, d.nbytes):
-            self._save(name, value, d, seconds)
+        self._save(name, value, d, seconds, self.ex.hooks.should_store(op, seconds, d.nbytes))
         self._finish(name, "computed", seconds, d.nbytes, row_count(value))
+        self._check_inputs_intact(name, inputs)
         self._release(op.inputs)
         return value
 
-    def _save(self, name: str, value: Any, d: Digest, seconds: float) -> None:
+    def _check_inputs_intact(self, name: str, inputs: dict[str, Any]) -> None:
+        """An operator that changed an input in place must not leak that change into
+        other operators' results (and so into their cache entries): the changed value is
+        dropped, and later consumers get the original back from the cache or recompute it."""
+        for i, value in inputs.items():
+            if self.values.get(i) is value and digest(value).hex != self.content[i]:
+                del self.values[i]
+                warnings.warn(
+                    f"operator '{name}' modified its input '{i}' in place; later operators get "
+                    f"the original. Copy it first (e.g. `{i} = {i}.copy()`) to silence this.",
+                    stacklevel=2,
+                )
+
+    def _set_content(self, name: str, content: str) -> None:
+        """Record an output's content; if it differs from what a cache entry promised
+        (non-deterministic code, a corrupt entry), keys below it are resolved again."""
+        expected = self.content.get(name)
+        self.content[name] = content
+        if expected is not None and expected != content:
+            below = self.ex.version.workflow.closure([name], "downstream") - {name}
+            for other in below:
+                if other not in self.values:
+                    self.keys.pop(other, None)
+                    self.entries.pop(other, None)
+                    self.content.pop(other, None)
+
+    def _save(self, name: str, value: Any, d: Digest, seconds: float, persist: bool) -> None:
         try:
-            self.ex.store.save(self.keys[name], value, d, op=name, seconds=seconds)
+            entry = self.ex.store.save(
+                self.keys[name], value, d, op=name, seconds=seconds, persist=persist
+            )
+            if entry is not None:
+                self.entries[name] = entry
         except (OSError, StoreError) as exc:
             warnings.warn(f"could not cache '{name}': {exc}", stacklevel=2)
 

@@ -15,11 +15,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+from ghostrun.engine.costs import CostModel
 from ghostrun.engine.executor import ExecutionHooks, Executor, OpOutcome
 from ghostrun.engine.verdict import Comparison, compare
 from ghostrun.errors import GhostrunError, RunCancelled, UserCodeError
 from ghostrun.history import History
 from ghostrun.project import Project
+from ghostrun.reuse.cache import ResultCache
+from ghostrun.reuse.memory import MemoryCache
 from ghostrun.reuse.store import Store
 from ghostrun.workflow.changes import classify
 from ghostrun.workflow.datafiles import FileHasher
@@ -112,11 +115,12 @@ class Session:
     """Responsibilities: own the history and store of one project; load versions;
     run stages and record them."""
 
-    def __init__(self, project: Project):
+    def __init__(self, project: Project, memory: MemoryCache | None = None):
         self.project = project
         project.ensure_state_dir()
         self.history = History(project.history_path)
         self.store = Store(project.cache_dir)
+        self.cache = ResultCache(self.store, memory)
         self.history.mark_interrupted()
 
     def close(self) -> None:
@@ -172,7 +176,7 @@ class Session:
         t0 = time.perf_counter()
         try:
             with working_directory(self.project.root):
-                result = Executor(version, self.store, fidelity, hooks).run()
+                result = Executor(version, self.cache, fidelity, hooks, CostModel(self.history)).run()
         except UserCodeError as exc:
             self._fail(run_id, t0, exc.traceback_text or str(exc), "failed")
             raise RunFailed(exc, invocation, run_id) from exc

@@ -135,3 +135,15 @@ def op_history(conn: sqlite3.Connection, op: str, limit: int) -> list[OpExecutio
         (op, limit),
     ).fetchall()
     return [_execution(row, _fidelity(row[9:12])) for row in rows]
+
+
+def load_throughput(conn: sqlite3.Connection, limit: int) -> tuple[int, float]:
+    """Bytes and seconds of the most recent cache loads, to estimate read speed."""
+    row = conn.execute(
+        "SELECT ifnull(sum(nbytes), 0), ifnull(sum(seconds), 0.0) FROM ("
+        " SELECT nbytes, seconds FROM op_runs"
+        " WHERE state = 'loaded' AND nbytes > 0 AND seconds > 0"
+        " ORDER BY run_id DESC LIMIT ?)",
+        (limit,),
+    ).fetchone()
+    return int(row[0]), float(row[1])

@@ -188,6 +188,12 @@ class History:
         with self._db.read() as conn:
             return _runs.op_history(conn, op, limit)
 
+    def load_throughput(self, *, limit: int = 200) -> tuple[int, float]:
+        """(bytes, seconds) summed over the most recent cache loads: measured read speed."""
+        check_limit(limit)
+        with self._db.read() as conn:
+            return _runs.load_throughput(conn, limit)
+
     def mark_interrupted(self) -> int:
         """Mark 'running' runs whose process has died as 'interrupted'; return how many.
 

@@ -67,7 +67,7 @@ class BlobDir:
         """Store a payload once. A known `blob_id` that exists is reused without encoding;
         without an id, the payload's checksum is its id."""
         if blob_id is not None and (found := self._existing(blob_id, codec)) is not None:
-            return found
+            return found  # dedup: an existing blob is neither encoded nor written again
         chunks = encode()
         state = xxhash.xxh3_128()
         length = 0
@@ -75,11 +75,13 @@ class BlobDir:
             state.update(chunk)
             length += memoryview(chunk).nbytes
         checksum = state.hexdigest()
-        blob_id = blob_id or checksum
-        if (found := self._existing(blob_id, codec)) is not None:
-            return found
+        if blob_id is None:
+            blob_id = checksum
+            if (found := self._existing(blob_id, codec)) is not None:
+                return found
         header = _HEADER.pack(_MAGIC, state.digest(), length)
-        return self._publish(BlobRecord(blob_id, codec, checksum, HEADER_SIZE + length), [header, *chunks])
+        record = BlobRecord(blob_id, codec, checksum, HEADER_SIZE + length)
+        return self._publish(record, [header, *chunks])
 
     def _publish(self, record: BlobRecord, chunks: list[Any]) -> BlobRecord:
         final = self.path(record.id)
@@ -119,7 +121,8 @@ class BlobDir:
             with open(self.path(record.id), "rb", buffering=0) as stream:
                 size = os.fstat(stream.fileno()).st_size
                 if size != record.size:
-                    raise BlobCorrupt(f"blob {record.id} has {size} bytes, expected {record.size}", damaged=True)
+                    reason = f"blob {record.id} has {size} bytes, expected {record.size}"
+                    raise BlobCorrupt(reason, damaged=True)
                 stream.seek(HEADER_SIZE)
                 payload = bytearray(size - HEADER_SIZE)
                 _read_into(stream, memoryview(payload))

@@ -49,10 +49,15 @@ def decode(codec: str, payload: memoryview) -> Any:
 
 
 def _encode_arrow(array: Any) -> list[Any]:
-    # pandas' schema metadata lets to_pandas restore extension dtypes (Int64, category, tz).
-    frame = pd.DataFrame({_FIELD: array}, copy=False)
     try:
-        table = pa.Table.from_pandas(frame, preserve_index=False)
+        if isinstance(array, np.ndarray):
+            # Plain numpy columns skip pandas' metadata: much less per-column overhead,
+            # which is what dominates for wide frames (thousands of small columns).
+            table = pa.table({_FIELD: pa.array(array)})
+        else:
+            # pandas' schema metadata lets to_pandas restore extension dtypes exactly.
+            frame = pd.DataFrame({_FIELD: array}, copy=False)
+            table = pa.Table.from_pandas(frame, preserve_index=False)
         sink = pa.BufferOutputStream()
         with pa.ipc.new_file(sink, table.schema) as writer:
             writer.write_table(table)
@@ -63,6 +68,8 @@ def _encode_arrow(array: Any) -> list[Any]:
 
 def _decode_arrow(payload: memoryview) -> Any:
     table = pa.ipc.open_file(pa.py_buffer(payload)).read_all()
+    if b"pandas" not in (table.schema.metadata or {}):
+        return table.column(0).to_numpy()
     return table.to_pandas()[_FIELD].array
 
 

@@ -26,6 +26,7 @@ from ghostrun.reuse._hasher import Hasher
 
 _NULL_CODES: dict[type, int] = {type(None): 1, float: 2, np.float64: 3, type(pd.NA): 4}
 _STRING_OR_NULL = frozenset({str, *_NULL_CODES})
+_MASKED_ARRAYS = (pd.arrays.BooleanArray, pd.arrays.IntegerArray, pd.arrays.FloatingArray)
 
 
 def dtype_token(dtype: Any) -> str:
@@ -62,7 +63,7 @@ def feed_array(hasher: Hasher, array: Any, dtype: Any) -> None:
         hasher.text(column_digest(dtype.categories)[0])
     elif isinstance(dtype, pd.DatetimeTZDtype):
         hasher.array(array.asi8)
-    elif isinstance(array, pd.arrays.BooleanArray | pd.arrays.IntegerArray | pd.arrays.FloatingArray):
+    elif isinstance(array, _MASKED_ARRAYS):
         _feed_masked(hasher, array)
     elif hasattr(array, "__arrow_array__"):
         feed_arrow(hasher, array.__arrow_array__())

@@ -29,6 +29,8 @@ HAS_LOCKS = fcntl is not None
 
 def make_private_dir(path: Path) -> None:
     """Create `path` and any missing parents with mode 0o700 (makedirs only sets the leaf)."""
+    if path.is_dir():
+        return
     missing = [path, *path.parents]
     for directory in reversed(missing):
         if not directory.exists():
@@ -52,11 +54,14 @@ def write_chunks(fd: int, chunks: Iterable[Any]) -> None:
                 view = view[written:]
 
 
-def atomic_write(path: Path, data: bytes) -> None:
-    """Replace `path` with `data` in one step (temp file in the same directory + os.replace)."""
+def atomic_write(path: Path, data: bytes, *, mtime_ns: int | None = None) -> None:
+    """Replace `path` with `data` in one step (temp file in the same directory + os.replace),
+    optionally stamped with a modification time."""
     fd, temp = temp_file(path.parent, path.name)
     try:
         write_chunks(fd, [data])
+        if mtime_ns is not None:
+            os.utime(temp, ns=(mtime_ns, mtime_ns))
         os.replace(temp, path)
     except BaseException:
         with contextlib.suppress(OSError):

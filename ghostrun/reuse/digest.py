@@ -266,7 +266,7 @@ def _series(value: pd.Series, active: set[int]) -> Digest:
     column, nbytes = column_digest(value)
     index, index_bytes = index_digest(value.index)
     hasher = Hasher("Series")
-    for text in (column, index, _digest(value.name, active).hex, _attrs(value.attrs)):
+    for text in (column, index, _digest(value.name, active).hex, _attrs(value), _flags(value)):
         hasher.text(text)
     return Digest(hasher.hexdigest(), columns=(column,), nbytes=nbytes + index_bytes)
 
@@ -279,7 +279,7 @@ def _frame(value: pd.DataFrame, active: set[int]) -> Digest:
     hasher.text(repr(value.shape))
     labels, total = index_digest(value.columns)
     index, index_bytes = index_digest(value.index)
-    for text in (labels, index, _attrs(value.attrs)):
+    for text in (labels, index, _attrs(value), _flags(value)):
         hasher.text(text)
     columns = []
     for position in range(value.shape[1]):
@@ -290,8 +290,12 @@ def _frame(value: pd.DataFrame, active: set[int]) -> Digest:
     return Digest(hasher.hexdigest(), columns=tuple(columns), nbytes=total + index_bytes)
 
 
-def _attrs(attrs: dict[Any, Any]) -> str:
-    return _digest(attrs, set()).hex if attrs else ""
+def _attrs(value: pd.Series | pd.DataFrame) -> str:
+    return _digest(value.attrs, set()).hex if value.attrs else ""
+
+
+def _flags(value: pd.Series | pd.DataFrame) -> str:
+    return "" if value.flags.allows_duplicate_labels else "no-duplicate-labels"
 
 
 def index_digest(index: pd.Index) -> tuple[str, int]:

@@ -2,7 +2,7 @@
 
 - DataFrame: one blob per column plus one small "frame" blob (joblib) holding the index,
   the column labels (any hashable, duplicates and MultiIndex columns included: columns
-  are kept by position), the dtypes and `attrs`. A column blob's id is the column's content
+  are kept by position), the dtypes (as text), `attrs` and flags. A column blob's id is the column's content
   hash (dtype + values, not its name), so a column shared by two frames, renamed, or
   repeated is stored once, and a save skips encoding any column already stored.
 - Series: the same, with a single column.
@@ -11,22 +11,29 @@
 
 Column format: one single-column Arrow IPC file (uncompressed), for every dtype Arrow
 round-trips exactly (numbers, bool, datetimes with or without zone, timedeltas,
-categoricals, nullable Int/Float/boolean, Arrow-backed strings and primitives); other
-columns (object, complex, period, interval, sparse, python-backed strings) are joblib
-pickles of the column's array. Measured on a ~120 MiB, 1M-row frame, warm page cache,
-reading every column file, checking its checksum and building the DataFrame:
+categoricals, nullable Int/Float/boolean, Arrow-backed strings and primitives); plain numpy
+columns are written without pandas' schema metadata and read back with `to_numpy`, which
+keeps the per-column cost low for wide frames. Other columns (object, complex, period,
+interval, sparse, python-backed strings) are joblib pickles of the column's array.
 
-    data                       Arrow IPC          IPC + lz4        Parquet (snappy)
-    random floats + ints       125 MiB  76 ms     97 MiB  69 ms    86 MiB  106 ms
-    low-cardinality columns    108 MiB  44-70 ms  50 MiB  90 ms    16 MiB  98-130 ms
+Arrow IPC or Parquet? Measured on 1M-row frames (~110-125 MiB in memory), one file per
+column, warm page cache; read = read every file, verify its checksum, build the DataFrame:
 
-Arrow IPC reads 1.4-2x faster than Parquet and writes about 2x faster (no encoding; the
-buffers are the file), and pyarrow rebuilds the pandas dtypes from it exactly. Its cost is
-size: as large as the column in memory, where Parquet's dictionary and run-length encoding
-is 1.4-6.6x smaller. Reads are what a user waits for (a load happens on every rerun that
-reuses a result), while size is bounded by the storage budget and halved-or-better by
-column dedup, so IPC is the default. A blob records its codec, so a compressed codec can be
-added later without invalidating the cache.
+    data                         format            size       write     read
+    random floats + wide ints    Arrow IPC         125 MiB    199 ms     76 ms
+                                 IPC + lz4          97 MiB    279 ms     69 ms
+                                 Parquet snappy     86 MiB    375 ms    106 ms
+    low-cardinality columns      Arrow IPC         108 MiB    152 ms   44-70 ms
+                                 IPC + lz4          50 MiB    362 ms     90 ms
+                                 Parquet snappy     16 MiB    283 ms  98-130 ms
+
+Arrow IPC reads 1.4-2.2x faster than Parquet and writes about 1.9x faster (no encoding:
+the buffers are the file), and pyarrow rebuilds pandas dtypes from it exactly. Its cost
+is size: as large as the column in memory, where Parquet's dictionary and run-length
+encoding is 1.4-6.6x smaller. A load sits on the path of every rerun the user waits for,
+while size is bounded by the storage budget and cut by column dedup, so IPC is the
+default. Each blob records its codec, so a compressed codec can be added later (for cold
+disks or tight budgets) without invalidating the cache.
 """
 
 from __future__ import annotations
@@ -41,7 +48,7 @@ import pandas as pd
 import pyarrow as pa
 
 from ghostrun.reuse._codecs import ARROW, JOBLIB, NPY, Unstorable, encode
-from ghostrun.reuse._columns import column_digest
+from ghostrun.reuse._columns import column_digest, dtype_token
 from ghostrun.reuse._hasher import Unhashable
 from ghostrun.reuse.digest import Digest
 
@@ -126,8 +133,9 @@ def _frame_plan(frame: pd.DataFrame, digest: Digest) -> Plan:
     meta = {
         "index": frame.index,
         "columns": frame.columns,
-        "dtypes": [column.dtype for column in columns],
+        "dtypes": [dtype_token(column.dtype) for column in columns],
         "attrs": frame.attrs,
+        "allows_duplicate_labels": frame.flags.allows_duplicate_labels,
     }
     return Plan(FRAME, (_part(JOBLIB, meta), *_column_parts(columns, digest)))
 
@@ -136,8 +144,9 @@ def _series_plan(series: pd.Series, digest: Digest) -> Plan:
     meta = {
         "index": series.index,
         "name": series.name,
-        "dtypes": [series.dtype],
+        "dtypes": [dtype_token(series.dtype)],
         "attrs": series.attrs,
+        "allows_duplicate_labels": series.flags.allows_duplicate_labels,
     }
     return Plan(SERIES, (_part(JOBLIB, meta), *_column_parts([series], digest)))
 
@@ -160,9 +169,8 @@ def arrow_safe(dtype: Any) -> bool:
         return dtype.storage == "pyarrow"
     if isinstance(dtype, pd.ArrowDtype):
         kind = dtype.pyarrow_dtype
-        return bool(
-            pa.types.is_primitive(kind) or pa.types.is_string(kind) or pa.types.is_large_string(kind)
-        )
+        strings = pa.types.is_string(kind) or pa.types.is_large_string(kind)
+        return bool(pa.types.is_primitive(kind) or strings)
     return isinstance(dtype, (pd.DatetimeTZDtype, *_MASKED_DTYPES))
 
 
@@ -175,14 +183,28 @@ def assemble(kind: str, parts: list[Any]) -> object:
     meta, arrays = parts[0], [_unwrap(array) for array in parts[1:]]
     if not isinstance(meta, dict) or len(arrays) != len(meta.get("dtypes", ())):
         raise Mismatch("frame layout blob does not match its columns")
-    for array, dtype in zip(arrays, meta["dtypes"], strict=True):
-        if array.dtype != dtype or len(array) != len(meta["index"]):
-            raise Mismatch(f"a column came back as {array.dtype}, expected {dtype}")
+    for array, token in zip(arrays, meta["dtypes"], strict=True):
+        if dtype_token(array.dtype) != token or len(array) != len(meta["index"]):
+            raise Mismatch(f"a column came back as {array.dtype}, expected {token}")
+    # An explicit dtype everywhere: pandas 3 would otherwise turn object strings into "str".
     if kind == SERIES:
-        series = pd.Series(arrays[0], index=meta["index"], name=meta["name"], copy=False)
-        series.attrs = meta["attrs"]
-        return series
-    frame = pd.DataFrame(dict(enumerate(arrays)), index=meta["index"], copy=False)
+        array = arrays[0]
+        series = pd.Series(
+            array, index=meta["index"], name=meta["name"], dtype=array.dtype, copy=False
+        )
+        return _finish(series, meta)
+    if arrays:
+        columns = {i: pd.Series(a, dtype=a.dtype, copy=False) for i, a in enumerate(arrays)}
+        frame = pd.DataFrame(columns, copy=False)
+        frame.index = meta["index"]
+    else:
+        frame = pd.DataFrame(index=meta["index"])
     frame.columns = meta["columns"]
-    frame.attrs = meta["attrs"]
-    return frame
+    return _finish(frame, meta)
+
+
+def _finish(value: pd.Series | pd.DataFrame, meta: dict[str, Any]) -> pd.Series | pd.DataFrame:
+    value.attrs = meta["attrs"]
+    if not meta["allows_duplicate_labels"]:
+        value = value.set_flags(allows_duplicate_labels=False)
+    return value

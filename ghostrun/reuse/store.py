@@ -15,26 +15,24 @@ recorded; a bad entry is deleted and reported as `CorruptEntry`, so the caller r
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import time
 import warnings
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from ghostrun.errors import StoreError
 from ghostrun.reuse import serializers
 from ghostrun.reuse._blobs import BlobCorrupt, BlobDir, BlobRecord, is_blob_id, is_temp
-from ghostrun.reuse._codecs import CODECS, Unstorable, decode
+from ghostrun.reuse._codecs import Unstorable, decode
 from ghostrun.reuse._fs import HAS_LOCKS, atomic_write, make_private_dir, store_lock
+from ghostrun.reuse._manifest import BadManifest, Entry, encode_manifest, new_entry, read_manifest
 from ghostrun.reuse.digest import Digest
 
 __all__ = ["CorruptEntry", "Entry", "Store", "UnstorableWarning"]
 
-_FORMAT = 1
 _KEY = re.compile(r"[A-Za-z0-9][A-Za-z0-9._@+=-]{0,199}")
 _MANIFEST = ".json"
 # Without flock, collection spares files younger than this (a save may be using them).
@@ -47,30 +45,13 @@ class CorruptEntry(StoreError):
     def __init__(self, key: str, reason: str) -> None:
         self.key = key
         self.reason = reason
-        super().__init__(f"cache entry {key!r} is corrupt ({reason}); it was discarded and will be recomputed")
+        super().__init__(
+            f"cache entry {key!r} is corrupt ({reason}); it was discarded and will be recomputed"
+        )
 
 
 class UnstorableWarning(UserWarning):
     """An operator's result cannot be cached (it cannot be pickled)."""
-
-
-@dataclass(frozen=True)
-class Entry:
-    """One cached result, as its manifest describes it (no data is read to build it)."""
-
-    key: str
-    op: str
-    content_hash: str
-    kind: str
-    nbytes: int  # bytes of its distinct blobs on disk
-    blobs: tuple[str, ...]  # in layout order; a repeated column repeats its id
-    created: float
-    seconds: float  # how long the operator took to compute this result
-    last_used: float
-
-
-class _BadManifest(Exception):
-    """A manifest file exists but cannot be parsed or fails validation."""
 
 
 class Store:
@@ -87,9 +68,12 @@ class Store:
         self._blobs = BlobDir(self.root / "blobs")
         self._lock = self.root / ".lock"
         self._warned: set[str] = set()
-        for directory in (self._entries, self._blobs.root):
-            make_private_dir(directory)
-        _make_owner_only(self.root)
+        try:
+            for directory in (self._entries, self._blobs.root):
+                make_private_dir(directory)
+            _make_owner_only(self.root)
+        except OSError as exc:
+            raise StoreError(f"cannot use {self.root} as a cache directory: {exc}") from exc
 
     def lookup(self, key: str) -> Entry | None:
         """The entry for `key`, or None (a corrupt manifest is deleted). Reads no data."""
@@ -97,7 +81,7 @@ class Store:
             return self._read_manifest(key)[0]
         except FileNotFoundError:
             return None
-        except _BadManifest:
+        except BadManifest:
             self.delete(key)
             return None
 
@@ -107,9 +91,11 @@ class Store:
             entry, records = self._read_manifest(key)
         except FileNotFoundError:
             raise KeyError(key) from None
-        except _BadManifest as exc:
+        except BadManifest as exc:
             self.delete(key)
             raise CorruptEntry(key, str(exc)) from None
+        except OSError as exc:
+            raise StoreError(f"could not read cache entry {key!r}: {exc}") from exc
         parts = [self._load_blob(key, record) for record in records]
         try:
             value = serializers.assemble(entry.kind, parts)
@@ -127,8 +113,12 @@ class Store:
             if exc.damaged:
                 self._blobs.remove(record.id)  # so the next save writes it afresh
             raise CorruptEntry(key, str(exc)) from None
+        except OSError as exc:
+            raise StoreError(f"could not read cache entry {key!r}: {exc}") from exc
         try:
             return decode(record.codec, payload)
+        except MemoryError:
+            raise
         except Exception as exc:  # a payload that passed its checksum but will not decode
             self.delete(key)
             raise CorruptEntry(key, f"blob {record.id} cannot be decoded: {exc}") from exc
@@ -145,8 +135,11 @@ class Store:
             plan = serializers.plan(value, digest)
             with store_lock(self._lock, exclusive=False):
                 records = [self._blobs.put(p.id, p.codec, p.encode) for p in plan.parts]
-                entry = self._entry(key, op, digest, plan.kind, records, seconds)
-                atomic_write(path, _manifest_bytes(entry, records))
+                now_ns = time.time_ns()
+                now = now_ns / 1e9
+                times = {"created": now, "seconds": seconds, "last_used": now}
+                entry = new_entry(key, op, digest.hex, plan.kind, records, **times)
+                atomic_write(path, encode_manifest(entry, records), mtime_ns=now_ns)
         except Unstorable as exc:
             self._warn_unstorable(op, str(exc))
             return None
@@ -156,23 +149,6 @@ class Store:
                 "free disk space or check the directory's permissions"
             ) from exc
         return entry
-
-    def _entry(
-        self, key: str, op: str, digest: Digest, kind: str, records: list[BlobRecord], seconds: float
-    ) -> Entry:
-        sizes = {record.id: record.size for record in records}
-        now = time.time()
-        return Entry(
-            key=key,
-            op=op,
-            content_hash=digest.hex,
-            kind=kind,
-            nbytes=sum(sizes.values()),
-            blobs=tuple(record.id for record in records),
-            created=now,
-            seconds=float(seconds),
-            last_used=now,
-        )
 
     def _warn_unstorable(self, op: str, reason: str) -> None:
         if op in self._warned:
@@ -224,13 +200,9 @@ class Store:
             cutoff = time.time() - (0.0 if HAS_LOCKS else _UNLOCKED_GRACE_SECONDS)
             freed = 0
             for item in [*self._blobs.files(), *_temp_files(self._entries)]:
-                unused = is_temp(item.name) or (
-                    is_blob_id(item.name) and item.name not in referenced
-                )
-                stat = item.stat()
-                if unused and stat.st_mtime <= cutoff:
-                    os.unlink(item.path)
-                    freed += stat.st_size
+                used = is_blob_id(item.name) and item.name in referenced
+                if not used and (is_temp(item.name) or is_blob_id(item.name)):
+                    freed += _remove_older_than(item, cutoff)
             return freed
 
     def _manifest_path(self, key: str) -> Path:
@@ -242,14 +214,19 @@ class Store:
         return self._entries / f"{key}{_MANIFEST}"
 
     def _read_manifest(self, key: str) -> tuple[Entry, list[BlobRecord]]:
-        path = self._manifest_path(key)
-        with open(path, "rb") as stream:
-            data = stream.read()
-            last_used = os.fstat(stream.fileno()).st_mtime
-        try:
-            return _parse_manifest(key, json.loads(data), last_used)
-        except (ValueError, KeyError, TypeError) as exc:
-            raise _BadManifest(f"unreadable manifest: {exc}") from exc
+        return read_manifest(self._manifest_path(key), key, serializers.KINDS)
+
+
+def _remove_older_than(item: os.DirEntry[str], cutoff: float) -> int:
+    """Delete the file if it was last modified before `cutoff`; returns the bytes freed."""
+    try:
+        status = item.stat()
+        if status.st_mtime > cutoff:
+            return 0
+        os.unlink(item.path)
+    except FileNotFoundError:  # a load dropped it (a damaged blob) meanwhile
+        return 0
+    return status.st_size
 
 
 def _temp_files(directory: Path) -> list[os.DirEntry[str]]:
@@ -266,42 +243,3 @@ def _make_owner_only(root: Path) -> None:
         raise StoreError(f"{root} belongs to another user; use a cache directory you own")
     if status.st_mode & 0o077:
         os.chmod(root, 0o700)
-
-
-def _manifest_bytes(entry: Entry, records: list[BlobRecord]) -> bytes:
-    manifest = {
-        "format": _FORMAT,
-        "key": entry.key,
-        "op": entry.op,
-        "content_hash": entry.content_hash,
-        "kind": entry.kind,
-        "created": entry.created,
-        "seconds": entry.seconds,
-        "blobs": [[r.id, r.codec, r.checksum, r.size] for r in records],
-    }
-    return json.dumps(manifest, separators=(",", ":")).encode()
-
-
-def _parse_manifest(key: str, data: Any, last_used: float) -> tuple[Entry, list[BlobRecord]]:
-    """Validate a decoded manifest; ValueError/KeyError/TypeError on anything unexpected."""
-    if data["format"] != _FORMAT or data["key"] != key:
-        raise ValueError("wrong format version or key")
-    if data["kind"] not in serializers.KINDS:
-        raise ValueError(f"unknown kind {data['kind']!r}")
-    records = [BlobRecord(str(i), str(c), str(s), int(n)) for i, c, s, n in data["blobs"]]
-    for record in records:
-        if not is_blob_id(record.id) or record.codec not in CODECS:
-            raise ValueError(f"bad blob reference {record.id!r}")
-    sizes = {record.id: record.size for record in records}
-    entry = Entry(
-        key=key,
-        op=str(data["op"]),
-        content_hash=str(data["content_hash"]),
-        kind=data["kind"],
-        nbytes=sum(sizes.values()),
-        blobs=tuple(record.id for record in records),
-        created=float(data["created"]),
-        seconds=float(data["seconds"]),
-        last_used=last_used,
-    )
-    return entry, records

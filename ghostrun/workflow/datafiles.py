@@ -81,10 +81,24 @@ def declared_files(op: Operator, root: Path) -> list[str]:
     found = {str(k.value) for k in op.knobs if k.is_data}
     if op.source_options:
         for pattern in op.source_options.files:
-            matches = [str(m.relative_to(root)) for m in root.glob(pattern)]
+            matches = [_shown(m, root) for m in _glob(root, pattern)]
             # A glob matching nothing is kept as is: its digest reads "missing".
             found.update(matches or [pattern])
     return sorted(found)
+
+
+def _glob(root: Path, pattern: str) -> list[Path]:
+    """`root.glob(pattern)`, also for an absolute pattern (data kept outside the project),
+    which `Path.glob` refuses."""
+    if Path(pattern).is_absolute():
+        anchor = Path(Path(pattern).anchor)
+        root, pattern = anchor, str(Path(pattern).relative_to(anchor))
+    return list(root.glob(pattern))
+
+
+def _shown(path: Path, root: Path) -> str:
+    """Project-relative when inside the project, else as found (absolute)."""
+    return str(path.relative_to(root)) if path.is_relative_to(root) else str(path)
 
 
 def data_digests(
@@ -136,7 +150,10 @@ def record_opened_files(root: Path) -> Iterator[list[str]]:
 
 
 def _data_files_among(paths: set[str], root: Path) -> list[str]:
-    excluded = [Path(p).resolve() for p in {sys.prefix, sys.base_prefix, sys.exec_prefix}]
+    prefixes = {Path(p).resolve() for p in {sys.prefix, sys.base_prefix, sys.exec_prefix}}
+    # The interpreter's own files are not data, unless the project lives inside its prefix
+    # (a Docker image with Python in /usr/local and the project in /usr/local/app).
+    excluded = [e for e in prefixes if not root.resolve().is_relative_to(e)]
     state = (root / ".ghostrun").resolve()
     keep = set()
     for raw in paths:

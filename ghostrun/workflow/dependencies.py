@@ -13,10 +13,11 @@ import ast
 import builtins
 import importlib.metadata
 import inspect
+import os
 import sys
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -35,10 +36,21 @@ def is_project_file(path: str | None, root: Path) -> bool:
     """True for source files of the user's project (not installed packages, not ghostrun)."""
     if not path:
         return False
-    resolved = Path(path).resolve()
+    resolved = _resolved(str(path))
     if not resolved.is_relative_to(root) or resolved.is_relative_to(_GHOSTRUN_DIR):
         return False
     return not NOT_PROJECT_DIRS.intersection(resolved.relative_to(root).parts)
+
+
+def _resolved(path: str) -> Path:
+    """`Path(path).resolve()`, memoised for absolute paths: every load asks this for every
+    module in `sys.modules` (thousands), and resolving each one costs a few system calls."""
+    return _resolved_absolute(path) if os.path.isabs(path) else Path(path).resolve()
+
+
+@lru_cache(maxsize=1 << 16)
+def _resolved_absolute(path: str) -> Path:
+    return Path(path).resolve()
 
 
 @dataclass
@@ -195,6 +207,17 @@ def _top_level_bindings(tree: ast.Module) -> dict[str, list[ast.stmt]]:
     return bindings
 
 
+def _imported_names(tree: ast.Module) -> set[str]:
+    """Names a module's top-level imports bind (star imports cannot be listed)."""
+    return {
+        (alias.asname or alias.name).split(".")[0]
+        for stmt in tree.body
+        if isinstance(stmt, ast.Import | ast.ImportFrom)
+        for alias in stmt.names
+        if alias.name != "*"
+    }
+
+
 def _names_bound_by(stmt: ast.stmt) -> set[str]:
     if isinstance(stmt, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
         return {stmt.name}
@@ -223,6 +246,8 @@ class DependencyScanner:
         self._indexes: dict[str, _ModuleIndex | None] = {}
         self._memo: dict[tuple[str, str, tuple[str, ...]], str] = {}
         self._in_progress: set[tuple[str, str, tuple[str, ...]]] = set()
+        self._stack: list[tuple[str, str, tuple[str, ...]]] = []
+        self._on_cycle: set[tuple[str, str, tuple[str, ...]]] = set()
 
     def references(self, node: ast.AST, module: ModuleType) -> dict[str, str]:
         """Label → fingerprint of every module-level thing `node` depends on."""
@@ -257,13 +282,22 @@ class DependencyScanner:
         if key in self._memo:
             return self._memo[key]
         if key in self._in_progress:
+            # A cycle (mutually recursive helpers): every name on it, from `key` up, gets a
+            # fingerprint that depends on where the cycle was entered, so none is memoised;
+            # each is expanded afresh and so covers all code on the cycle.
+            self._on_cycle.update(self._stack[self._stack.index(key) :])
             return f"recursive:{module.__name__}.{name}"
         self._in_progress.add(key)
+        self._stack.append(key)
         try:
             result = self._resolve(module, name, attrs)
         finally:
             self._in_progress.discard(key)
-        self._memo[key] = result
+            self._stack.pop()
+        if key in self._on_cycle:
+            self._on_cycle.discard(key)
+        else:
+            self._memo[key] = result
         return result
 
     def _resolve(self, module: ModuleType, name: str, attrs: tuple[str, ...]) -> str:
@@ -307,8 +341,12 @@ class DependencyScanner:
             self._note_package(module.__name__)
             return f"package:{module.__name__.split('.')[0]}"
         if "" in attrs or not attrs:
+            # The whole module: its text, and what its imports bring in (imported names are
+            # bound in it, so `references` alone would not follow them).
             parts = [normalized_statement(index.tree)]
             parts.extend(f"{k}={v}" for k, v in sorted(self.references(index.tree, module).items()))
+            imported = sorted(_imported_names(index.tree))
+            parts.extend(f"{n}={self._name(module, n, ('',))}" for n in imported)
             return hash_parts(*parts)
         return hash_parts(*(f"{a}={self._name(module, a, ('',))}" for a in attrs))
 

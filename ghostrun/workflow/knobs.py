@@ -56,12 +56,17 @@ def explicit_knobs(
 
 
 def is_data_path(value: object, root: Path) -> bool:
-    """A string default naming an existing file or folder is a data input, not a knob."""
+    """A string default naming an existing file or folder is a data input, not a knob.
+
+    The project folder itself and the folders around it are not (`decimal="."`,
+    `sep="/"`): hashing them would read the whole project, its cache, or the whole disk.
+    """
     if not isinstance(value, str) or not value or "\n" in value or len(value) > 4096:
         return False
     try:
-        return (root / value).exists()
-    except (OSError, ValueError):
+        target = (root / value).resolve()
+        return target.exists() and not root.resolve().is_relative_to(target)
+    except (OSError, ValueError, RuntimeError):
         return False
 
 

@@ -67,8 +67,8 @@ def topological(ops: Sequence[Operator], file: str) -> list[Operator]:
         cycle = list(exc.args[1])
         first = by_name[cycle[0]]
         raise WorkflowError(
-            f"operators form a cycle: {' → '.join(reversed(cycle))}; an operator cannot "
-            "consume its own output, so rename one of these parameters.",
+            f"operators form a cycle: {' → '.join(cycle)} (each feeds the next); an operator "
+            "cannot consume its own output, so rename one of these parameters.",
             file=file,
             line=first.location.line,
         ) from None

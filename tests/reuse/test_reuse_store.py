@@ -17,6 +17,8 @@ import pytest
 
 from ghostrun.errors import StoreError
 from ghostrun.reuse import CorruptEntry, Entry, Store, UnstorableWarning, digest
+from ghostrun.reuse._blobs import BlobDir
+from ghostrun.reuse._fs import publish_once
 from tests.reuse import reuse_samples
 
 
@@ -87,6 +89,31 @@ def test_renamed_and_repeated_columns_reuse_the_blob(store: Store) -> None:
     pd.testing.assert_frame_equal(store.load("two"), frame(z=SHARED, again=SHARED))
 
 
+def test_existing_blob_is_neither_encoded_nor_rewritten(tmp_path: Path) -> None:
+    blobs = BlobDir(tmp_path / "blobs")
+    blob_id = "ab" * 16
+    first = blobs.put(blob_id, "joblib", lambda: [b"payload"])
+
+    def must_not_encode() -> list[bytes]:
+        raise AssertionError("an existing blob was encoded again")
+
+    assert blobs.put(blob_id, "joblib", must_not_encode) == first
+    assert bytes(blobs.read(first)) == b"payload"
+
+
+def test_publishing_never_overwrites_an_existing_blob(tmp_path: Path) -> None:
+    # Two savers racing on one blob id: the second must keep the first one's bytes.
+    final, temp = tmp_path / "blob", tmp_path / "blob.tmp"
+    final.write_bytes(b"first")
+    temp.write_bytes(b"second")
+    assert publish_once(temp, final) is False
+    assert final.read_bytes() == b"first"
+    temp.unlink()
+    temp.write_bytes(b"third")
+    assert publish_once(temp, tmp_path / "fresh") is True
+    assert (tmp_path / "fresh").read_bytes() == b"third"
+
+
 def flip_byte(path: Path, offset: int) -> None:
     data = bytearray(path.read_bytes())
     data[offset] ^= 0xFF
@@ -136,7 +163,7 @@ BAD_MANIFESTS = {
     "truncated": lambda text: text[: len(text) // 2],
     "empty": lambda text: "",
     "not-an-object": lambda text: "[1, 2]",
-    "path-escape": lambda text: text.replace(json.loads(text)["blobs"][0][0], "../../../etc/passwd"),
+    "path-escape": lambda text: text.replace(json.loads(text)["blobs"][0][0], "../../etc/passwd"),
     "unknown-kind": lambda text: text.replace('"dataframe"', '"mystery"'),
     "other-key": lambda text: text.replace('"key":"k"', '"key":"x"'),
     "binary": lambda text: "\udcff\x00",

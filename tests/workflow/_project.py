@@ -17,8 +17,6 @@ from ghostrun.workflow.loader import LoadOptions, load_workflow
 from ghostrun.workflow.types import VersionSnapshot
 from ghostrun.workflow.version import Version, build_version
 
-RESOURCES = Path(__file__).parent / "resources"
-
 FileContent = str | bytes | None
 """Text (dedented), raw bytes, or None to delete the file."""
 

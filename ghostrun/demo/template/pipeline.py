@@ -79,7 +79,7 @@ def orders(orders_path: str = "data/orders.csv") -> pd.DataFrame:
 
 @gr.op
 def customer_orders(orders: pd.DataFrame,
-                    recent_days: int = gr.knob(365, low=30, high=1825, log=True)) -> pd.DataFrame:
+                    recent_days=gr.knob(365, low=30, high=1825, log=True)) -> pd.DataFrame:
     """Purchase behaviour per customer: how much, how often, how recently, on what."""
     recent = orders["order_date"] >= AS_OF - pd.Timedelta(days=recent_days)
     per_order = orders.assign(
@@ -110,7 +110,7 @@ def joined(raw: pd.DataFrame, customer_orders: pd.DataFrame) -> pd.DataFrame:
 
 @gr.op
 def features(joined: pd.DataFrame,
-             min_count: int = gr.knob(50, low=1, high=2000, log=True)) -> pd.DataFrame:
+             min_count=gr.knob(50, low=1, high=2000, log=True)) -> pd.DataFrame:
     """The model's table: parsed titles, tenure, log money, rare cities pooled."""
     df = joined.copy()
     df = df.join(_title_features(df["job_title"]))
@@ -126,7 +126,7 @@ def features(joined: pd.DataFrame,
 
 
 @gr.op
-def split(features: pd.DataFrame, test_size: float = 0.25) -> Split:
+def split(features: pd.DataFrame, test_size=0.25) -> Split:
     """Stratified hold-out split, fixed by SEED so every version is scored on the same rows."""
     X = features.drop(columns=[LABEL])
     y = features[LABEL]
@@ -138,8 +138,8 @@ def split(features: pd.DataFrame, test_size: float = 0.25) -> Split:
 
 @gr.op
 def model(split: Split,
-          num_leaves: int = gr.knob(31, low=4, high=256, log=True),
-          min_child_samples: int = gr.knob(20, low=5, high=1000, log=True)) -> LGBMClassifier:
+          num_leaves=gr.knob(31, low=4, high=256, log=True),
+          min_child_samples=gr.knob(20, low=5, high=1000, log=True)) -> LGBMClassifier:
     """Gradient-boosted trees; LightGBM reads the pandas categoricals natively."""
     clf = LGBMClassifier(
         num_leaves=num_leaves,

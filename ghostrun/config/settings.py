@@ -1,0 +1,86 @@
+"""The `Settings` dataclass: every setting declared once, as one field.
+
+Each field's metadata carries its help text and kind (`ghostrun.config.spec`); TOML keys,
+environment variables and click options are all derived from the fields, so adding a
+setting means adding one field here (STYLE.md: no setting declared twice).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, fields
+from typing import Any, Literal
+
+from ghostrun.config.kinds import COUNT, INPUTS, MODULES, OPTIONAL_STR, SIZE, STR, choice, seconds
+from ghostrun.config.spec import checked, setting
+from ghostrun.config.toml_text import toml_text
+from ghostrun.workflow.types import Goal
+
+__all__ = ["NotifyMode", "Settings"]
+
+NotifyMode = Literal["auto", "desktop", "notify-send", "off"]
+
+_GiB = 1024**3
+
+
+@dataclass(frozen=True)
+class Settings:
+    """All of ghostrun's settings for one project; see the `ghostrun.config` docstring for
+    sources.
+
+    Values are checked and normalised on construction (sizes become bytes, seconds
+    floats, lists tuples), so `Settings(storage_budget="500MB")` works and a wrong value
+    fails here rather than deep inside the daemon.
+    """
+
+    workflow: str = setting(
+        "pipeline.py", "Path of the workflow module, relative to the project root.",
+        STR, pinned=True)
+    metric: str | None = setting(
+        None, "Name of the primary metric operator: needed for undecorated (Hamilton-style) "
+        "modules, and overrides the decorators' choice.", OPTIONAL_STR, example="auc")
+    goal: Goal = setting(
+        "max", "Whether the primary metric is better higher (max) or lower (min).",
+        choice("max", "min"))
+    inputs: Mapping[str, Any] = setting(
+        {}, "Values for the external inputs of Hamilton-style modules (parameters that name "
+        "no operator and have no default).", INPUTS, flag="--input",
+        example={"data_path": "data/train.csv"})
+    storage_budget: int = setting(
+        2 * _GiB, "Disk space the result cache under .ghostrun/cache may use.", SIZE)
+    memory_budget: int = setting(
+        1 * _GiB, "Memory the run worker may use to keep recent intermediates hot.", SIZE)
+    run_timeout: float = setting(
+        900.0, "Seconds one run may take before its worker is stopped and replaced.",
+        seconds(positive=True))
+    run_memory_limit: int = setting(
+        8 * _GiB, "Memory a run worker may use before it is stopped and replaced.", SIZE)
+    quiet_period: float = setting(
+        20.0, "Seconds without a save before idle-time exploration starts.",
+        seconds(positive=False))
+    notify: NotifyMode = setting(
+        "auto", "Where results are announced: auto (desktop, else notify-send, else the log "
+        "only), desktop, notify-send, or off.", choice("auto", "desktop", "notify-send", "off"))
+    estimator_modules: tuple[str, ...] = setting(
+        ("sklearn", "xgboost", "lightgbm"), "Packages whose estimator constructors' literal "
+        "keyword arguments count as implicit knobs.", MODULES)
+    min_sample_rows: int = setting(
+        1500, "Fewest rows an approximate run samples; smaller sources are never sampled.",
+        COUNT)
+    cluster: str | None = setting(
+        None, "Address of an existing Dask scheduler for exploration trials; local worker "
+        "processes when unset.", OPTIONAL_STR, example="tcp://127.0.0.1:8786")
+
+    def __post_init__(self) -> None:
+        for f in fields(self):
+            value = checked(f, getattr(self, f.name), f"Settings.{f.name}")
+            object.__setattr__(self, f.name, value)
+
+    def to_toml_text(self, table: str | None = "tool.ghostrun") -> str:
+        """These settings as a commented config file (what `ghostrun init` writes).
+
+        Values equal to their default are written commented out, so a better default in a
+        later release still reaches the project; `workflow` is always written. Pass
+        `table=None` for ghostrun.toml's top-level form.
+        """
+        return toml_text(((f, getattr(self, f.name)) for f in fields(self)), table)

@@ -1,0 +1,55 @@
+"""The result cache an engine run talks to: memory in front of the on-disk store.
+
+A run asks one object for results. Values it computes go to memory (when a memory tier
+exists) and to disk when the materialisation policy says they are worth keeping; lookups
+try memory first, then disk, and a value read from disk is kept in memory for next time.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ghostrun.reuse.digest import Digest
+from ghostrun.reuse.memory import HASH_SPEED, MemoryCache, MemoryEntry
+from ghostrun.reuse.store import Entry, Store
+
+
+class ResultCache:
+    def __init__(self, disk: Store, memory: MemoryCache | None = None):
+        self.disk = disk
+        self.memory = memory
+
+    def lookup(self, key: str) -> Entry | MemoryEntry | None:
+        if self.memory is not None:
+            hot = self.memory.lookup(key)
+            if hot is not None:
+                return hot
+        return self.disk.lookup(key)
+
+    def is_hot(self, key: str) -> bool:
+        return self.memory is not None and self.memory.lookup(key) is not None
+
+    def load_seconds(self, key: str, nbytes: int) -> float | None:
+        """The cost of serving a memory hit (a digest check); None when not in memory."""
+        return nbytes / HASH_SPEED if self.is_hot(key) else None
+
+    def load(self, key: str) -> Any:
+        if self.memory is not None:
+            try:
+                return self.memory.get(key)
+            except KeyError:
+                pass
+        value = self.disk.load(key)
+        entry = self.disk.lookup(key)
+        if self.memory is not None and entry is not None:
+            self.memory.put(MemoryEntry(key, entry.op, entry.content_hash, entry.nbytes), value)
+        return value
+
+    def save(
+        self, key: str, value: Any, digest: Digest, *, op: str, seconds: float, persist: bool = True
+    ) -> Entry | None:
+        if self.memory is not None:
+            self.memory.put(MemoryEntry(key, op, digest.hex, digest.nbytes), value)
+        if not persist:
+            return None
+        return self.disk.save(key, value, digest, op=op, seconds=seconds)
