@@ -6,7 +6,8 @@ the whole frame) and exact (a renamed column, a changed dtype, order or index mu
 the digest). Python's `hash()` is never used: it differs between processes.
 
 `functools.singledispatch` picks the route by type; anything without a dedicated route is
-pickled (protocol 5, large buffers hashed out of band). A value that cannot be pickled has
+pickled (protocol 5, large buffers hashed out of band). Functions are hashed by their code,
+defaults and closure (pickle would name them only), not by the module globals they read. A value that cannot be pickled has
 no stable digest: it gets a one-off random digest (`stable=False`), which never matches
 anything, so nothing is ever reused on its strength.
 """

@@ -2,9 +2,10 @@
 
 - DataFrame: one blob per column plus one small "frame" blob (joblib) holding the index,
   the column labels (any hashable, duplicates and MultiIndex columns included: columns
-  are kept by position), the dtypes (as text), `attrs` and flags. A column blob's id is the column's content
-  hash (dtype + values, not its name), so a column shared by two frames, renamed, or
-  repeated is stored once, and a save skips encoding any column already stored.
+  are kept by position), the dtypes (as text), `attrs` and flags. A column blob's id is
+  the column's content hash (dtype + values, not its name), so a column shared by two
+  frames, renamed, or repeated is stored once, and a save skips encoding any column
+  already stored.
 - Series: the same, with a single column.
 - numpy array: one `.npy` blob (object arrays and ndarray subclasses: joblib).
 - Anything else, and DataFrame/Series subclasses: one joblib blob.
