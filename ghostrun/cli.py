@@ -169,12 +169,14 @@ def diff(project: Project, a: str | None, b: str | None, as_json: bool) -> None:
 @main.command()
 @project_command
 def gc(project: Project) -> None:
-    """Drop cache files no entry uses and apply the storage budget."""
-    from ghostrun.reuse.store import Store
+    """Apply the storage budget (least saving per byte goes first) and drop unused files."""
+    from ghostrun.reuse.cleanup import clean_cache
 
-    store = Store(project.ensure_state_dir() / "cache")
-    freed = store.collect_garbage()
-    out.print(f"Freed {freed / 2**20:.1f} MiB; cache holds {store.total_bytes() / 2**20:.1f} MiB.")
+    report = clean_cache(project)
+    out.print(
+        f"Evicted {report.evicted} entries, freed {report.freed / 2**20:.1f} MiB; the cache "
+        f"holds {report.total / 2**20:.1f} MiB of a {report.budget / 2**20:.0f} MiB budget."
+    )
 
 
 @main.command()

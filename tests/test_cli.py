@@ -68,7 +68,7 @@ def test_people_see_changes_and_reuse(proj: Path) -> None:
     assert result.returncode == 0, result.stderr
     assert "knob" in result.stdout and "power 1 → 2" in result.stdout
     rows = {line.split()[0]: line.split() for line in result.stdout.splitlines() if line}
-    assert rows["raw"][1:3] == ["unchanged", "loaded"]
+    assert rows["raw"][1] == "unchanged" and rows["labels"][1] == "unchanged"
     assert rows["features"][-2] == "computed" and rows["model"][-2] == "computed"
     assert "reused" in result.stdout
 
@@ -137,8 +137,13 @@ def test_init_example_then_run(tmp_path: Path) -> None:
     assert json.loads(result.stdout)["metrics"]["auc"] > 0.9
 
 
-def test_gc_reports_sizes(proj: Path) -> None:
-    ghostrun(proj, "run")
-    result = ghostrun(proj, "gc")
-    assert result.returncode == 0 and "MiB" in result.stdout
-    assert "computed" not in {o["state"] for o in json.loads(ghostrun(proj, "run", "--json").stdout)["ops"]}
+def test_gc_applies_the_storage_budget(proj: Path) -> None:
+    before = json.loads(ghostrun(proj, "run", "--json").stdout)["metrics"]
+    cache = proj / ".ghostrun" / "cache" / "blobs"
+    size = sum(p.stat().st_size for p in cache.rglob("*") if p.is_file())
+    assert size > 0
+    result = ghostrun(proj, "gc", "--storage-budget", "1KiB")
+    assert result.returncode == 0 and "Evicted" in result.stdout
+    after = sum(p.stat().st_size for p in cache.rglob("*") if p.is_file())
+    assert after <= 1024 < size
+    assert json.loads(ghostrun(proj, "run", "--json").stdout)["metrics"] == before

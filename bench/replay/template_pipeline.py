@@ -25,7 +25,10 @@ LABEL = "income_over_50k"
 SEED = 7
 AS_OF = pd.Timestamp("2025-01-01")  # "today", fixed so that every run sees the same dates
 CATEGORICAL = ["workclass", "marital_status", "occupation", "relationship", "race", "sex",
-               "native_country", "city", "device", "channel"]
+               "native_country", "city", "device", "channel", "role"]
+# words in a title that say how senior or how employed, not what the job is
+QUALIFIERS = (r"\b(?:junior|jr|trainee|intern|senior|sr|lead|principal|staff|head|chief"
+              r"|director|vp|part time|pt|ii|contract|remote)\b")
 # seniority read off free-text job titles: first match wins, otherwise 1 (no qualifier)
 SENIORITY = [
     (4, r"\b(?:head|chief|director|vp)\b"),
@@ -73,13 +76,30 @@ def city_profile(raw: pd.DataFrame) -> pd.DataFrame:
 
 
 @gr.op
+def occupation_profile(raw: pd.DataFrame) -> pd.DataFrame:
+    """Peers with the same occupation and education: hours, gains, investment spread."""
+    grouped = raw.groupby(["occupation", "education"])
+    prof = grouped.agg(
+        peer_count=("customer_id", "size"),
+        peer_hours=("hours_per_week", "mean"),
+        peer_gain=("capital_gain", "mean"),
+        peer_credit=("credit_score", "median"),
+    )
+    prof["peer_invest_p90"] = grouped["investment_income"].quantile(0.9)
+    return prof.reset_index()
+
+
+@gr.op
 def text_features(raw: pd.DataFrame) -> pd.DataFrame:
     """Parsed job titles and referral notes: seniority, part time, channel, household."""
     out = _title_features(raw["job_title"])
+    clean = raw["job_title"].str.lower().str.replace(r"[^a-z ]+", " ", regex=True)
+    out["role"] = clean.str.replace(QUALIFIERS, " ", regex=True).str.split().str.join(" ")
     note = raw["referral_note"].str.lower()
     out["channel"] = note.str.extract(r"(?:via|through) (email|web|phone|store|partner app)",
                                       expand=False)
     out["household"] = pd.to_numeric(note.str.extract(r"household of (\d+)", expand=False))
+    out["note_words"] = note.str.split().str.len()
     out["customer_id"] = raw["customer_id"]
     return out
 
@@ -98,11 +118,16 @@ def date_features(raw: pd.DataFrame) -> pd.DataFrame:
 
 
 @gr.op
-def features(raw: pd.DataFrame, city_profile: pd.DataFrame, text_features: pd.DataFrame,
+def features(raw: pd.DataFrame, city_profile: pd.DataFrame,
+             occupation_profile: pd.DataFrame, text_features: pd.DataFrame,
              date_features: pd.DataFrame,
              min_count: int = gr.knob(50, low=1, high=2000, log=True)) -> pd.DataFrame:
     """The model's table: raw columns, parsed text and dates, city context, log money."""
     df = raw.merge(city_profile, on="city", how="left", validate="many_to_one")
+    df = df.merge(occupation_profile, on=["occupation", "education"], how="left",
+                  validate="many_to_one")
+    df["hours_vs_peers"] = df["hours_per_week"] / df["peer_hours"]
+    df["credit_rank_in_city"] = df.groupby("city")["credit_score"].rank(pct=True)
     df = df.merge(text_features, on="customer_id", validate="one_to_one")
     df = df.merge(date_features, on="customer_id", validate="one_to_one")
     for col in ["capital_gain", "capital_loss", "investment_income"]:
@@ -132,8 +157,8 @@ def model(split: Split) -> Any:
     clf = LGBMClassifier(
         num_leaves=31,
         min_child_samples=20,
-        learning_rate=0.05,
-        n_estimators=300,
+        learning_rate=0.1,
+        n_estimators=150,
         subsample=0.8,
         subsample_freq=1,
         colsample_bytree=0.8,

@@ -62,6 +62,8 @@ _OCCUPATIONS: dict[str, tuple[float, float, float, tuple[str, ...]]] = {
     "Priv-house-serv": (0.005, -0.3, -1.5, ("Nanny", "Housekeeper", "Caregiver")),
     "Armed-Forces": (0.001, 0.0, 0.0, ("Soldier", "Sergeant", "Navy Officer")),
 }
+_OFFICE = [list(_OCCUPATIONS).index(o) for o in ("Prof-specialty", "Exec-managerial",
+                                                  "Tech-support")]
 # seniority level 0..4 -> title prefixes as people actually type them, and label effect
 _SENIORITY = (
     (("Junior ", "Jr. ", "jr ", "Trainee ", "Intern - "), -0.6),
@@ -247,7 +249,7 @@ def _label(rng: np.random.Generator, d: dict[str, np.ndarray], aff: np.ndarray,
     seniority = np.array([effect for _, effect in _SENIORITY])[d["level"]]
     age_bump = np.exp(-(((age - 48.0) / 14.0) ** 2))
     edu_gain = np.where(edu >= 9, 0.35 * (edu - 9), 0.12 * (edu - 9)) * (0.5 + age_bump)
-    office = np.isin(d["occ_idx"], (0, 1, 10)) & d["employed"]  # prof, exec, tech-support
+    office = np.isin(d["occ_idx"], _OFFICE) & d["employed"]
     degree, long_hours, married = edu >= 13, hours > 45, d["married"]
     z = (-4.25 + 1.5 * age_bump + edu_gain
          + 1.6 * married + 0.6 * (married & long_hours)

@@ -121,7 +121,8 @@ class _Walk:
                     metrics.update(metric_values(self.ops[name], value))
         for name in self.order:
             if name not in self.outcomes:
-                self._finish(name, "pruned", 0.0, self.entries[name].nbytes)
+                entry = self.entries.get(name)
+                self._finish(name, "pruned", 0.0, entry.nbytes if entry else None)
         outcomes = {n: self.outcomes[n] for n in self.order}
         kept = {n: v for n, v in self.values.items() if n in self.targets}
         return ExecutionResult(outcomes=outcomes, metrics=metrics, values=kept)
@@ -146,8 +147,9 @@ class _Walk:
             )
             entry = self.ex.store.lookup(self.keys[name])
             if entry is not None:
-                self.entries[name] = entry
                 self.content[name] = entry.content_hash
+                if getattr(entry, "loadable", True):
+                    self.entries[name] = entry
 
     def _plan_node(self, name: str) -> PlanNode:
         op = self.ops[name]

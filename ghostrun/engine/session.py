@@ -22,6 +22,7 @@ from ghostrun.errors import GhostrunError, RunCancelled, UserCodeError
 from ghostrun.history import History
 from ghostrun.project import Project
 from ghostrun.reuse.cache import ResultCache
+from ghostrun.reuse.materialize import MaterializationPolicy, enforce_budget, survival_chances
 from ghostrun.reuse.memory import MemoryCache
 from ghostrun.reuse.store import Store
 from ghostrun.workflow.changes import classify
@@ -120,7 +121,7 @@ class Session:
         project.ensure_state_dir()
         self.history = History(project.history_path)
         self.store = Store(project.cache_dir)
-        self.cache = ResultCache(self.store, memory)
+        self.cache = ResultCache(self.store, memory, known=self.history.known_output)
         self.history.mark_interrupted()
 
     def close(self) -> None:
@@ -172,11 +173,13 @@ class Session:
         run_id = self.history.start_run(
             version.version_id, kind=kind, fidelity=fidelity, parent_id=invocation.parent_id
         )
-        hooks = self._hooks(run_id, invocation, on_op, cancelled)
+        costs = CostModel(self.history)
+        policy = self._policy(version, costs)
+        hooks = self._hooks(run_id, invocation, on_op, cancelled, policy)
         t0 = time.perf_counter()
         try:
             with working_directory(self.project.root):
-                result = Executor(version, self.cache, fidelity, hooks, CostModel(self.history)).run()
+                result = Executor(version, self.cache, fidelity, hooks, costs).run()
         except UserCodeError as exc:
             self._fail(run_id, t0, exc.traceback_text or str(exc), "failed")
             raise RunFailed(exc, invocation, run_id) from exc
@@ -184,6 +187,12 @@ class Session:
             self._fail(run_id, t0, str(exc), "cancelled" if _is_cancel(exc) else "failed")
             raise
         seconds = time.perf_counter() - t0
+        enforce_budget(
+            self.store,
+            self.project.settings.storage_budget,
+            policy.survival,
+            current={o.key for o in result.outcomes.values()},
+        )
         primary = _primary_name(version, result.metrics)
         self.history.finish_run(
             run_id, status="ok", seconds=seconds, metrics=result.metrics, primary=primary
@@ -200,12 +209,26 @@ class Session:
         invocation.stages.append(stage)
         return stage
 
+    def _policy(self, version: Version, costs: CostModel) -> MaterializationPolicy:
+        workflow = version.workflow
+        recent = self.history.recent_changes(limit=20)
+        upstream = {
+            name: sum(costs.compute_seconds(a) for a in workflow.closure([name], "upstream") - {name})
+            for name in workflow.operators
+        }
+        return MaterializationPolicy(
+            survival=survival_chances(recent, workflow.operators),
+            recompute_upstream=upstream,
+            read_speed=costs.read_speed,
+        )
+
     def _hooks(
         self,
         run_id: int,
         invocation: Invocation,
         on_op: Callable[[OpOutcome], None] | None,
         cancelled: Callable[[], bool] | None,
+        policy: MaterializationPolicy,
     ) -> ExecutionHooks:
         def record(outcome: OpOutcome) -> None:
             self.history.record_op(
@@ -225,6 +248,9 @@ class Session:
         return ExecutionHooks(
             on_op=record,
             cancelled=cancelled or (lambda: False),
+            should_store=lambda op, seconds, nbytes: policy.should_store(
+                op.name, seconds, nbytes, is_metric=op.kind == "metric"
+            ),
             on_opened_files=self.history.set_opened_files,
         )
 

@@ -147,3 +147,14 @@ def load_throughput(conn: sqlite3.Connection, limit: int) -> tuple[int, float]:
         (limit,),
     ).fetchone()
     return int(row[0]), float(row[1])
+
+
+def known_output(conn: sqlite3.Connection, key: str) -> tuple[str, int] | None:
+    """(content hash, bytes) of an output once computed under `key`, stored or not."""
+    row = conn.execute(
+        "SELECT content_hash, ifnull(nbytes, 0) FROM op_runs"
+        " WHERE cache_key = ? AND state = 'computed' AND content_hash IS NOT NULL"
+        " ORDER BY run_id DESC LIMIT 1",
+        (key,),
+    ).fetchone()
+    return None if row is None else (str(row[0]), int(row[1]))

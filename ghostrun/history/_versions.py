@@ -236,3 +236,18 @@ def parent_of(conn: sqlite3.Connection, version_id: str) -> str | None:
         "SELECT parent_id FROM runs WHERE version_id = ? ORDER BY run_id LIMIT 1", (version_id,)
     ).fetchone()
     return None if row is None or row[0] is None else str(row[0])
+
+
+def recent_changes(conn: sqlite3.Connection, limit: int) -> list[dict[str, str]]:
+    """Per recent edit (newest first), each operator's change: what the user has been
+    editing lately, from which the chance that a result survives the next edit follows."""
+    sets = conn.execute(
+        "SELECT set_id FROM change_sets WHERE parent_id IS NOT NULL AND parent_id != version_id"
+        " ORDER BY created DESC, set_id DESC LIMIT ?",
+        (limit,),
+    ).fetchall()
+    result = []
+    for (set_id,) in sets:
+        rows = conn.execute("SELECT op, change FROM changes WHERE set_id = ?", (set_id,))
+        result.append({op: change for op, change in rows})
+    return result

@@ -121,6 +121,10 @@ _V1 = (
 
 MIGRATIONS: tuple[Migration, ...] = (
     Migration("first release: versions, changes, runs, op executions, metrics, files", _V1),
+    Migration(
+        "outputs known by cache key, so unstored results still key their dependents",
+        ("CREATE INDEX op_runs_cache_key ON op_runs (cache_key, state)",),
+    ),
 )
 """Append only. Index i holds the migration that takes the schema from version i to i+1."""
 

@@ -83,6 +83,12 @@ class History:
         with self._db.read() as conn:
             return _versions.load_changes(conn, version_id, parent_id)
 
+    def recent_changes(self, *, limit: int = 20) -> list[dict[str, str]]:
+        """Operator → change value for each of the most recent edits, newest first."""
+        check_limit(limit)
+        with self._db.read() as conn:
+            return _versions.recent_changes(conn, limit)
+
     def current_version(self, kind: str = "user") -> str | None:
         """The version of the newest run of `kind`, or None before the first one."""
         check_choice(kind, RUN_KINDS, "run kind")
@@ -187,6 +193,12 @@ class History:
         check_limit(limit)
         with self._db.read() as conn:
             return _runs.op_history(conn, op, limit)
+
+    def known_output(self, key: str) -> tuple[str, int] | None:
+        """(content hash, bytes) of a result once computed under cache `key`, even if it
+        was not stored: enough to key the operators below it without recomputing it."""
+        with self._db.read() as conn:
+            return _runs.known_output(conn, key)
 
     def load_throughput(self, *, limit: int = 200) -> tuple[int, float]:
         """(bytes, seconds) summed over the most recent cache loads: measured read speed."""

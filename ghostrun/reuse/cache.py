@@ -7,6 +7,8 @@ try memory first, then disk, and a value read from disk is kept in memory for ne
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from ghostrun.reuse.digest import Digest
@@ -14,17 +16,40 @@ from ghostrun.reuse.memory import HASH_SPEED, MemoryCache, MemoryEntry
 from ghostrun.reuse.store import Entry, Store
 
 
+@dataclass(frozen=True)
+class KnownContent:
+    """A result computed before but not kept: its content hash keys its dependents, but
+    it cannot be loaded."""
+
+    key: str
+    content_hash: str
+    nbytes: int
+    loadable: bool = False
+
+
+KnownOutputs = Callable[[str], "tuple[str, int] | None"]
+
+
 class ResultCache:
-    def __init__(self, disk: Store, memory: MemoryCache | None = None):
+    def __init__(
+        self, disk: Store, memory: MemoryCache | None = None, known: KnownOutputs | None = None
+    ):
         self.disk = disk
         self.memory = memory
+        self.known = known
 
-    def lookup(self, key: str) -> Entry | MemoryEntry | None:
+    def lookup(self, key: str) -> Entry | MemoryEntry | KnownContent | None:
+        """A loadable entry (memory, then disk), else what is known of an unkept result."""
         if self.memory is not None:
             hot = self.memory.lookup(key)
             if hot is not None:
                 return hot
-        return self.disk.lookup(key)
+        entry = self.disk.lookup(key)
+        if entry is None and self.known is not None:
+            found = self.known(key)
+            if found is not None:
+                return KnownContent(key, found[0], found[1])
+        return entry
 
     def is_hot(self, key: str) -> bool:
         return self.memory is not None and self.memory.lookup(key) is not None
