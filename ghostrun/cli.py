@@ -114,10 +114,20 @@ def _failure_json(exc: Any) -> dict[str, Any]:
 
 @main.command()
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
-@click.option("-n", "limit", type=click.IntRange(min=1), default=30, show_default=True,
-              help="How many runs to show, newest first.")
-@click.option("--kind", type=click.Choice(["user", "explore", "manual"]), default=None,
-              help="Only runs of this kind.")
+@click.option(
+    "-n",
+    "limit",
+    type=click.IntRange(min=1),
+    default=30,
+    show_default=True,
+    help="How many runs to show, newest first.",
+)
+@click.option(
+    "--kind",
+    type=click.Choice(["user", "explore", "manual"]),
+    default=None,
+    help="Only runs of this kind.",
+)
 @project_command
 def history(project: Project, as_json: bool, limit: int, kind: str | None) -> None:
     """List past runs with their versions, fidelities and metrics."""
@@ -191,10 +201,19 @@ def init(project: Project, example: bool) -> None:
 
 
 @main.command()
-@click.option("--keep", type=click.Path(file_okay=False, path_type=Path), default=None,
-              help="Create the demo project in this folder and leave it there.")
-@click.option("--rows", type=click.IntRange(min=2000), default=200_000, show_default=True,
-              help="Rows of generated data.")
+@click.option(
+    "--keep",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Create the demo project in this folder and leave it there.",
+)
+@click.option(
+    "--rows",
+    type=click.IntRange(min=2000),
+    default=200_000,
+    show_default=True,
+    help="Rows of generated data.",
+)
 def demo(keep: Path | None, rows: int) -> None:
     """Create an example project, run it, edit it, and run it again to show reuse."""
     from ghostrun.demo.runner import run_demo

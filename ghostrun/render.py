@@ -34,7 +34,9 @@ _STATE_STYLE = {"computed": "bold", "loaded": "green", "pruned": "dim green"}
 def describe_change(change: OpChange) -> str:
     parts = [change.change.value]
     if change.knobs:
-        parts.append(", ".join(f"{k} {_short(a)} → {_short(b)}" for k, (a, b) in change.knobs.items()))
+        parts.append(
+            ", ".join(f"{k} {_short(a)} → {_short(b)}" for k, (a, b) in change.knobs.items())
+        )
     if change.files:
         parts.append(", ".join(change.files))
     if change.reason and change.change is not Change.UPSTREAM:
@@ -161,7 +163,8 @@ def diff_view(a: VersionSnapshot, b: VersionSnapshot, changes: Sequence[OpChange
         new_text = new.source if new else ""
         if old_text == new_text:
             continue
-        file = (new or old).file if (new or old) else "?"
+        either = new or old
+        file = either.file if either else "?"
         lines = difflib.unified_diff(
             old_text.splitlines(keepends=True),
             new_text.splitlines(keepends=True),
@@ -172,7 +175,9 @@ def diff_view(a: VersionSnapshot, b: VersionSnapshot, changes: Sequence[OpChange
     return Group(*parts)
 
 
-def diff_json(a: VersionSnapshot, b: VersionSnapshot, changes: Sequence[OpChange]) -> dict[str, Any]:
+def diff_json(
+    a: VersionSnapshot, b: VersionSnapshot, changes: Sequence[OpChange]
+) -> dict[str, Any]:
     return {
         "from": a.version_id,
         "to": b.version_id,

@@ -44,7 +44,16 @@ def test_run_json_follows_the_contract(proj: Path) -> None:
     second = ghostrun(proj, "run", "--json")
     assert second.returncode == 0, second.stderr
     out = json.loads(second.stdout)
-    for key in ("run_id", "version_id", "fidelity", "metrics", "primary", "ops", "seconds", "stages"):
+    for key in (
+        "run_id",
+        "version_id",
+        "fidelity",
+        "metrics",
+        "primary",
+        "ops",
+        "seconds",
+        "stages",
+    ):
         assert key in out
     assert out["fidelity"]["fraction"] == 1.0 and out["fidelity"]["precision"] == "float64"
     assert out["primary"] == "auc" and isinstance(out["metrics"]["auc"], float)
@@ -82,7 +91,7 @@ def test_syntax_error_exits_2_naming_file_and_line(proj: Path) -> None:
 
 
 def test_bad_config_exits_2_naming_the_key(proj: Path) -> None:
-    (proj / "pyproject.toml").write_text('[tool.ghostrun]\nworkflow = 3\n')
+    (proj / "pyproject.toml").write_text("[tool.ghostrun]\nworkflow = 3\n")
     result = ghostrun(proj, "run")
     assert result.returncode == 2
     assert "pyproject.toml" in result.stderr and "workflow" in result.stderr
@@ -96,7 +105,7 @@ def test_missing_workflow_exits_2_with_the_fix(tmp_path: Path) -> None:
 
 def test_failing_operator_exits_1_with_trimmed_traceback(proj: Path) -> None:
     ghostrun(proj, "run")
-    edit(proj / "pipeline.py", "return raw[\"y\"]", "return raw[\"y\"] / 0 + undefined_name")
+    edit(proj / "pipeline.py", 'return raw["y"]', 'return raw["y"] / 0 + undefined_name')
     result = ghostrun(proj, "run")
     assert result.returncode == 1
     assert "NameError" in result.stderr and "pipeline.py" in result.stderr

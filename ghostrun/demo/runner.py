@@ -50,8 +50,8 @@ EDITS = (
     ),
     Edit(
         "A comment-only edit",
-        '@gr.op\ndef split(',
-        '# Hold out a quarter of the customers.\n@gr.op\ndef split(',
+        "@gr.op\ndef split(",
+        "# Hold out a quarter of the customers.\n@gr.op\ndef split(",
         lambda inv: not _computed(inv),
         "nothing recomputes: the metrics come straight from the cache",
     ),
@@ -60,7 +60,9 @@ EDITS = (
 
 def run_demo(console: Console, *, keep: Path | None = None, rows: int = 200_000) -> int:
     with ExitStack() as stack:
-        root = keep or Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="ghostrun-demo-")))
+        root = keep or Path(
+            stack.enter_context(tempfile.TemporaryDirectory(prefix="ghostrun-demo-"))
+        )
         try:
             _create(console, root, rows)
             ok = _session(console, root)

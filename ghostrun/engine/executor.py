@@ -29,8 +29,10 @@ from ghostrun.workflow.version import Version
 
 
 class CachedEntry(Protocol):
-    content_hash: str
-    nbytes: int
+    @property
+    def content_hash(self) -> str: ...
+    @property
+    def nbytes(self) -> int: ...
 
 
 class ResultStore(Protocol):
@@ -132,7 +134,9 @@ class _Walk:
             raise RunCancelled("run cancelled by a newer request")
         self._resolve_keys()
         states = plan({n: self._plan_node(n) for n in self.order})
-        return next((n for n in self.order if states[n] == "computed" and n not in self.values), None)
+        return next(
+            (n for n in self.order if states[n] == "computed" and n not in self.values), None
+        )
 
     def _resolve_keys(self) -> None:
         """Key and look up every operator whose inputs' content is known."""

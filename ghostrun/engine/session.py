@@ -213,7 +213,9 @@ class Session:
         workflow = version.workflow
         recent = self.history.recent_changes(limit=20)
         upstream = {
-            name: sum(costs.compute_seconds(a) for a in workflow.closure([name], "upstream") - {name})
+            name: sum(
+                costs.compute_seconds(a) for a in workflow.closure([name], "upstream") - {name}
+            )
             for name in workflow.operators
         }
         return MaterializationPolicy(
@@ -260,7 +262,11 @@ class Session:
         )
 
     def _compare(
-        self, invocation: Invocation, fidelity: Fidelity, metrics: dict[str, float], primary: str | None
+        self,
+        invocation: Invocation,
+        fidelity: Fidelity,
+        metrics: dict[str, float],
+        primary: str | None,
     ) -> Comparison | None:
         if invocation.parent_id is None or primary is None:
             return None

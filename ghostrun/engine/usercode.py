@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 import numbers
 import traceback
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -22,12 +22,16 @@ def call_operator(op: Operator, inputs: Mapping[str, Any], root: Path) -> Any:
     except KeyboardInterrupt:
         raise
     except BaseException as exc:  # noqa: BLE001 - SystemExit in user code is a failure too
-        raise UserCodeError(op.name, f"{type(exc).__name__}: {exc}", user_traceback(exc, root)) from exc
+        raise UserCodeError(
+            op.name, f"{type(exc).__name__}: {exc}", user_traceback(exc, root)
+        ) from exc
 
 
 def user_traceback(exc: BaseException, root: Path) -> str:
     """The traceback restricted to frames in the user's project, innermost last."""
-    frames = [f for f in traceback.extract_tb(exc.__traceback__) if is_project_file(f.filename, root)]
+    frames = [
+        f for f in traceback.extract_tb(exc.__traceback__) if is_project_file(f.filename, root)
+    ]
     lines = ["Traceback (most recent call last, your code only):\n"]
     lines += traceback.format_list(frames)
     lines += traceback.format_exception_only(type(exc), exc)
@@ -46,8 +50,8 @@ def metric_values(op: Operator, value: Any) -> dict[str, float]:
 def _as_float(op: Operator, value: Any) -> float:
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         item = getattr(value, "item", None)
-        if isinstance(item, Callable) and getattr(value, "shape", None) == ():  # 0-d array
-            return _as_float(op, item())
+        if getattr(value, "shape", None) == () and callable(item):
+            return _as_float(op, item())  # a 0-d array
         raise _not_numeric(op, value)
     result = float(value)
     if math.isnan(result):

@@ -68,14 +68,18 @@ class RunWorker:
         ctx = mp.get_context("spawn")
         parent, child = ctx.Pipe()
         self._process = ctx.Process(
-            target=serve, args=(child, str(self.project_root), self.overrides), daemon=True,
+            target=serve,
+            args=(child, str(self.project_root), self.overrides),
+            daemon=True,
             name="ghostrun-run-worker",
         )
         self._process.start()
         child.close()
         self._conn = parent
 
-    def run(self, *, full: bool = True, kind: str = "user", on_event: EventCallback | None = None) -> Message:
+    def run(
+        self, *, full: bool = True, kind: str = "user", on_event: EventCallback | None = None
+    ) -> Message:
         """Run the current version; returns the `ghostrun run --json` object."""
         return self.request({"cmd": "run", "full": full, "kind": kind}, on_event)
 
@@ -160,11 +164,20 @@ def _handle(session: Any, request: Message, conn: Connection) -> Message:
     except RunFailed as exc:
         return {"type": "error", "error": _failure(exc)}
     except GhostrunError as exc:
-        return {"type": "error", "error": {"code": type(exc).__name__, "message": str(exc),
-                                            "exit_code": exc.exit_code}}
+        return {
+            "type": "error",
+            "error": {"code": type(exc).__name__, "message": str(exc), "exit_code": exc.exit_code},
+        }
     except Exception as exc:  # noqa: BLE001 - a ghostrun bug must not kill the worker
-        return {"type": "error", "error": {"code": "internal", "message": repr(exc),
-                                            "traceback": traceback.format_exc(), "exit_code": 1}}
+        return {
+            "type": "error",
+            "error": {
+                "code": "internal",
+                "message": repr(exc),
+                "traceback": traceback.format_exc(),
+                "exit_code": 1,
+            },
+        }
 
 
 def _failure(exc: Any) -> Message:

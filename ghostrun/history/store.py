@@ -12,8 +12,14 @@ from ghostrun.history import _runs, _versions
 from ghostrun.history._checks import change_value, check_choice, check_limit
 from ghostrun.history._connection import Database
 from ghostrun.history._liveness import is_alive, process_token
-from ghostrun.history.records import FINAL_STATUSES, OP_STATES, RUN_KINDS, RUN_STATUSES
-from ghostrun.history.records import OpExecution, RunRecord
+from ghostrun.history.records import (
+    FINAL_STATUSES,
+    OP_STATES,
+    RUN_KINDS,
+    RUN_STATUSES,
+    OpExecution,
+    RunRecord,
+)
 from ghostrun.history.schema import MIGRATIONS, Migration
 from ghostrun.workflow.types import Fidelity, OpChange, VersionSnapshot
 

@@ -151,9 +151,7 @@ class BlobDir:
                         yield from (e for e in entries if e.is_file(follow_symlinks=False))
 
     def total_bytes(self) -> int:
-        return sum(
-            entry.stat().st_size for entry in self.files() if is_blob_id(entry.name)
-        )
+        return sum(entry.stat().st_size for entry in self.files() if is_blob_id(entry.name))
 
 
 def is_temp(name: str) -> bool:

@@ -7,9 +7,9 @@ the digest). Python's `hash()` is never used: it differs between processes.
 
 `functools.singledispatch` picks the route by type; anything without a dedicated route is
 pickled (protocol 5, large buffers hashed out of band). Functions are hashed by their code,
-defaults and closure (pickle would name them only), not by the module globals they read. A value that cannot be pickled has
-no stable digest: it gets a one-off random digest (`stable=False`), which never matches
-anything, so nothing is ever reused on its strength.
+defaults and closure (pickle would name them only), not by the module globals they read.
+A value that cannot be pickled has no stable digest: it gets a one-off random digest
+(`stable=False`), which never matches anything, so nothing is ever reused on its strength.
 """
 
 from __future__ import annotations
@@ -152,7 +152,7 @@ def _str(value: str, active: set[int]) -> Digest:
 def _bytes(value: bytes | bytearray, active: set[int]) -> Digest:
     if type(value) not in (bytes, bytearray):
         return _pickle_digest(value)
-    return _scalar(type(value).__name__, bytes(value) if type(value) is bytearray else value)
+    return _scalar(type(value).__name__, bytes(value))
 
 
 def _plain_sequence(value: Any) -> bool:

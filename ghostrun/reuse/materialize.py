@@ -51,7 +51,9 @@ class MaterializationPolicy:
     def storage_cost(self, nbytes: int) -> float:
         return PER_ENTRY + nbytes / self.write_speed + nbytes / self.read_speed
 
-    def should_store(self, op: str, seconds: float, nbytes: int, *, is_metric: bool = False) -> bool:
+    def should_store(
+        self, op: str, seconds: float, nbytes: int, *, is_metric: bool = False
+    ) -> bool:
         """Metrics are always kept: they are the run's results, and a cached metric lets an
         edit that changes nothing compute nothing."""
         if is_metric:

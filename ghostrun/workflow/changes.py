@@ -27,7 +27,9 @@ def classify(parent: VersionSnapshot | None, current: VersionSnapshot) -> list[O
             )
         changes[name] = own
     removed = [
-        OpChange(name, Change.REMOVED) for name in (parent.ops if parent else {}) if name not in current.ops
+        OpChange(name, Change.REMOVED)
+        for name in (parent.ops if parent else {})
+        if name not in current.ops
     ]
     return [*changes.values(), *removed]
 
@@ -76,9 +78,7 @@ def _body_changed(old: OpSnapshot, new: OpSnapshot) -> bool:
     return old.source.strip() != new.source.strip()
 
 
-def _renamed_from(
-    new: OpSnapshot, parent: VersionSnapshot | None, current: VersionSnapshot
-) -> str:
+def _renamed_from(new: OpSnapshot, parent: VersionSnapshot | None, current: VersionSnapshot) -> str:
     if parent is None:
         return ""
     gone = [s for n, s in parent.ops.items() if n not in current.ops]

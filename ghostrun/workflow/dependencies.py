@@ -387,7 +387,8 @@ def imported_packages(modules: Iterable[ModuleType]) -> set[str]:
             if isinstance(name, str):
                 found.add(name.split(".")[0])
     return {
-        p for p in found
+        p
+        for p in found
         if p not in sys.stdlib_module_names and p not in ("builtins", "ghostrun", "__main__")
     }
 

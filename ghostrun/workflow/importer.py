@@ -20,7 +20,6 @@ from ghostrun.errors import WorkflowError
 from ghostrun.workflow.dependencies import is_project_file
 from ghostrun.workflow.hashing import hash_parts
 
-
 # Folders ghostrun put on sys.path. sys.path is process-global, so this record of our
 # own additions is too: it lets a process that loads another project (tests, tools) take
 # the previous project's folders and modules out instead of importing stale ones.
@@ -119,7 +118,8 @@ def _module_name(path: Path) -> str:
     stem = path.stem
     existing = sys.modules.get(stem)
     clashes = stem in sys.stdlib_module_names or (
-        existing is not None and not is_project_file(getattr(existing, "__file__", None), path.parent)
+        existing is not None
+        and not is_project_file(getattr(existing, "__file__", None), path.parent)
     )
     if not stem.isidentifier() or clashes:
         return f"ghostrun_workflow_{hash_parts(str(path.resolve()))[:8]}"
@@ -127,7 +127,9 @@ def _module_name(path: Path) -> str:
 
 
 def _import_error(exc: BaseException, path: Path, root: Path) -> WorkflowError:
-    frames = [f for f in traceback.extract_tb(exc.__traceback__) if is_project_file(f.filename, root)]
+    frames = [
+        f for f in traceback.extract_tb(exc.__traceback__) if is_project_file(f.filename, root)
+    ]
     where = frames[-1] if frames else None
     return WorkflowError(
         f"importing the workflow raised {type(exc).__name__}: {exc}; "

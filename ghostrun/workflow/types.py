@@ -16,7 +16,7 @@ OpKind = Literal["source", "op", "metric"]
 Goal = Literal["max", "min"]
 
 
-class Change(str, enum.Enum):
+class Change(enum.StrEnum):
     """How an operator differs from the same-named operator of the parent version."""
 
     UNCHANGED = "unchanged"

@@ -71,7 +71,9 @@ def build_version(
     hasher = hasher or FileHasher()
     opened = opened or {}
     env_hash = hash_parts(*(f"{k}=={v}" for k, v in sorted(workflow.packages.items())))
-    data, local_keys, fingerprints = {}, {}, {}
+    data: dict[str, dict[str, str]] = {}
+    local_keys: dict[str, str] = {}
+    fingerprints: dict[str, str] = {}
     for name, op in workflow.operators.items():
         data[name] = data_digests(op, workflow.root, opened.get(name, ()), hasher)
         local_keys[name] = local_key(op, data[name], env_hash)

@@ -12,7 +12,7 @@ import pytest
 from ghostrun.engine.session import Invocation, Session
 from ghostrun.project import Project
 
-PIPELINE = '''\
+PIPELINE = """\
 import ghostrun as gr
 import numpy as np
 import pandas as pd
@@ -50,12 +50,12 @@ def model(features, labels):
 def auc(model, features, labels) -> float:
     n = len(features) * 2 // 3
     return float(roc_auc_score(labels[n:], model.predict_proba(features[n:])[:, 1]))
-'''
+"""
 
-HELPERS = '''\
+HELPERS = """\
 def scale(frame):
     return (frame - frame.mean()) / frame.std()
-'''
+"""
 
 
 def write_table(path: Path, seed: int = 0, rows: int = 3000) -> None:

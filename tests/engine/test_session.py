@@ -40,7 +40,7 @@ def test_rerun_without_edit_computes_nothing(project: ProjectDir) -> None:
     "old,new",
     [
         ("def labels(raw", "# a comment\ndef labels(raw"),
-        ("    return raw[\"y\"]", "    \"\"\"The target.\"\"\"\n    return raw[\"y\"]"),
+        ('    return raw["y"]', '    """The target."""\n    return raw["y"]'),
         ("LogisticRegression(C=1.0, max_iter=200)", "LogisticRegression(C=1.0,   max_iter=200 )"),
     ],
     ids=["comment", "docstring", "whitespace"],
@@ -60,8 +60,11 @@ def test_implicit_knob_edit_reruns_model_only_and_matches_scratch(
     project.edit("pipeline.py", "C=1.0", "C=0.01")
     inv = project.run()
     assert changes(inv) == {
-        "raw": "unchanged", "features": "unchanged", "labels": "unchanged",
-        "model": "knob", "auc": "upstream",
+        "raw": "unchanged",
+        "features": "unchanged",
+        "labels": "unchanged",
+        "model": "knob",
+        "auc": "upstream",
     }
     assert states(inv)["model"] == "computed"
     knob = next(c for c in inv.changes if c.op == "model").knobs
@@ -147,7 +150,9 @@ def test_removed_and_new_operators_are_classified(project: ProjectDir) -> None:
     project.edit("pipeline.py", "def labels(raw", "def target(raw")
     project.edit("pipeline.py", "def model(features, labels)", "def model(features, target)")
     project.edit("pipeline.py", "fit(features[:n], labels[:n])", "fit(features[:n], target[:n])")
-    project.edit("pipeline.py", "def auc(model, features, labels)", "def auc(model, features, target)")
+    project.edit(
+        "pipeline.py", "def auc(model, features, labels)", "def auc(model, features, target)"
+    )
     project.edit("pipeline.py", "roc_auc_score(labels[n:]", "roc_auc_score(target[n:]")
     inv = project.run()
     got = changes(inv)
@@ -163,12 +168,22 @@ def test_operator_mutating_its_input_cannot_poison_other_results(
 ) -> None:
     # labels runs before features' consumers? No: features runs first by line order, so
     # make the mutating operator come first and a later one read the mutated column.
-    project.edit("pipeline.py", "def features(raw: pd.DataFrame,", "def features(labels, raw: pd.DataFrame,")
-    project.edit("pipeline.py", 'return raw["y"]', 'y = raw["y"].copy()\n    raw["a"] = raw["b"]\n    return y')
+    project.edit(
+        "pipeline.py", "def features(raw: pd.DataFrame,", "def features(labels, raw: pd.DataFrame,"
+    )
+    project.edit(
+        "pipeline.py",
+        'return raw["y"]',
+        'y = raw["y"].copy()\n    raw["a"] = raw["b"]\n    return y',
+    )
     with pytest.warns(UserWarning, match="modified its input 'raw' in place"):
         mutated = project.run()
     # Removing the mutation changes labels' code only; features must not change.
-    project.edit("pipeline.py", 'y = raw["y"].copy()\n    raw["a"] = raw["b"]\n    return y', 'return raw["y"]')
+    project.edit(
+        "pipeline.py",
+        'y = raw["y"].copy()\n    raw["a"] = raw["b"]\n    return y',
+        'return raw["y"]',
+    )
     fixed = project.run()
     assert fixed.last.metrics == project.run_from_scratch(tmp_path).last.metrics
     assert mutated.last.metrics == fixed.last.metrics

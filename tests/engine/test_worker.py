@@ -54,9 +54,9 @@ def test_in_place_mutation_of_a_hot_input_is_never_served(
 def test_a_crashed_worker_is_reported_and_replaced(project: ProjectDir) -> None:
     with RunWorker(project.root) as worker:
         worker.run()
-        project.edit("pipeline.py", 'return raw["y"]', 'import os; os.kill(os.getpid(), 9)')
+        project.edit("pipeline.py", 'return raw["y"]', "import os; os.kill(os.getpid(), 9)")
         with pytest.raises(WorkerCrashed):
             worker.run()
-        project.edit("pipeline.py", 'import os; os.kill(os.getpid(), 9)', 'return raw["y"]')
+        project.edit("pipeline.py", "import os; os.kill(os.getpid(), 9)", 'return raw["y"]')
         assert "auc" in worker.run()["metrics"]
         assert worker.pid is not None and worker.pid != os.getpid()

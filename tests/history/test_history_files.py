@@ -9,7 +9,6 @@ from pathlib import Path
 from ghostrun.history import History
 
 
-
 def test_file_hash_is_reused_only_while_size_and_mtime_match(history: History) -> None:
     assert history.cached_file_hash("data/train.csv", 100, 5) is None
     history.remember_file_hash("data/train.csv", 100, 5, "d1")

@@ -179,13 +179,16 @@ BAD_CALLS: dict[str, tuple[Callable[[History], object], str]] = {
         "run kind must be one of user, explore, manual",
     ),
     "record-unknown-run": (
-        lambda h: h.record_op(7, "x", state="computed", change=None, **NO_OP), "there is no run 7"
+        lambda h: h.record_op(7, "x", state="computed", change=None, **NO_OP),
+        "there is no run 7",
     ),
     "bad-state": (
-        lambda h: h.record_op(1, "x", state="cached", change=None, **NO_OP), "operator state must"
+        lambda h: h.record_op(1, "x", state="cached", change=None, **NO_OP),
+        "operator state must",
     ),
     "bad-change": (
-        lambda h: h.record_op(1, "x", state="loaded", change="moved", **NO_OP), "change must be"
+        lambda h: h.record_op(1, "x", state="loaded", change="moved", **NO_OP),
+        "change must be",
     ),
     "finish-unknown-run": (lambda h: h.finish_run(7, status="ok", seconds=1), "there is no run 7"),
     "finish-running": (lambda h: h.finish_run(1, status="running", seconds=1), "final run status"),

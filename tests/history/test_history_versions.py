@@ -114,8 +114,12 @@ def two_versions(history: History) -> History:
 
 CHANGES = [
     OpChange("load", Change.UNCHANGED),
-    OpChange("model", Change.KNOB, knobs={"n_estimators": (100, 200), "hidden": ((64,), (64, 32))},
-             reason="knob n_estimators 100 → 200"),  # fmt: skip
+    OpChange(
+        "model",
+        Change.KNOB,
+        knobs={"n_estimators": (100, 200), "hidden": ((64,), (64, 32))},
+        reason="knob n_estimators 100 → 200",
+    ),  # fmt: skip
     OpChange("auc", Change.UPSTREAM, files=("data/a.csv", "data/b.csv"), reason="model changed"),
 ]
 

@@ -157,7 +157,7 @@ CASES = [
         False,
     ),
     Case("namedtuple-vs-tuple", lambda: reuse_samples.Point(1, 2), lambda: (1, 2), False),
-    Case("function-body", lambda: (lambda x: x + 1), lambda: (lambda x: x + 2), False),
+    Case("function-body", lambda: lambda x: x + 1, lambda: lambda x: x + 2, False),
     Case(
         "function-default",
         lambda: reuse_samples.scale,

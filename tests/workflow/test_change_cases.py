@@ -126,10 +126,10 @@ def unused(frame):
     return frame
 '''
 
-MATHUTIL = '''\
+MATHUTIL = """\
 def half(x):
     return x / 2
-'''
+"""
 
 TRAIN_CSV = "id,a,b,y\n1,0.5,1.0,0\n2,1.5,0.0,1\n3,2.5,0.5,1\n"
 
@@ -180,7 +180,7 @@ def expect(ops: tuple[str, ...] = CENSUS_OPS, **changes: str) -> dict[str, Chang
 # --- small fixture projects for scoping, classes, defaults and data ---------------------
 
 SCOPES = {
-    "pipeline.py": '''\
+    "pipeline.py": """\
 import ghostrun as gr
 
 OFFSET = 1
@@ -224,12 +224,12 @@ def comprehension(numbers):
 @gr.metric
 def total(nested, lambdas, shadowing, comprehension) -> float:
     return float(sum(nested) + sum(lambdas) + sum(shadowing) + sum(comprehension))
-'''
+"""
 }
 SCOPE_OPS = ("numbers", "nested", "lambdas", "shadowing", "comprehension", "total")
 
 CLASSES = {
-    "pipeline.py": '''\
+    "pipeline.py": """\
 import ghostrun as gr
 
 from transforms import Clipper
@@ -263,20 +263,20 @@ def clipped(numbers):
 @gr.metric
 def total(scaled, clipped) -> float:
     return float(sum(scaled) + sum(clipped))
-''',
-    "transforms.py": '''\
+""",
+    "transforms.py": """\
 class Clipper:
     def __init__(self, limit):
         self.limit = limit
 
     def apply(self, values):
         return [min(v, self.limit) for v in values]
-''',
+""",
 }
 CLASS_OPS = ("numbers", "scaled", "clipped", "total")
 
 RECURSIVE = {
-    "pipeline.py": '''\
+    "pipeline.py": """\
 import ghostrun as gr
 
 
@@ -303,14 +303,14 @@ def walked(config):
 @gr.op
 def walked_dict(config):
     return _walk_dict(config)
-'''
+"""
 }
 RECURSIVE_OPS = ("config", "walked", "walked_dict")
 WALKED = RECURSIVE["pipeline.py"][RECURSIVE["pipeline.py"].index("@gr.op\ndef walked(") :]
 WALKED = WALKED[: WALKED.index("\n\n\n") + 3]
 
 PACKAGE = {
-    "pipeline.py": '''\
+    "pipeline.py": """\
 import ghostrun as gr
 import tools.text
 from tools.text import shout
@@ -329,9 +329,9 @@ def cleaned(words):
 @gr.op
 def loud(words):
     return shout(words)
-''',
+""",
     "tools/__init__.py": "",
-    "tools/text.py": '''\
+    "tools/text.py": """\
 from .util import strip_all
 
 
@@ -341,13 +341,13 @@ def clean(words):
 
 def shout(words):
     return [w.upper() for w in words]
-''',
+""",
     "tools/util.py": "def strip_all(words):\n    return [w.strip() for w in words]\n",
 }
 PACKAGE_OPS = ("words", "cleaned", "loud")
 
 DEFAULTS = {
-    "pipeline.py": '''\
+    "pipeline.py": """\
 import ghostrun as gr
 
 WINDOW = 3
@@ -370,12 +370,12 @@ def summary(numbers, agg=_mean, sizes=(64, 32), rate=1):
 @gr.metric(goal="min")
 def value(summary) -> float:
     return float(summary)
-'''
+"""
 }
 DEFAULT_OPS = ("numbers", "summary", "value")
 
 AUDITED = {
-    "pipeline.py": '''\
+    "pipeline.py": """\
 import ghostrun as gr
 import pandas as pd
 
@@ -388,14 +388,14 @@ def lookup() -> pd.DataFrame:
 @gr.op
 def joined(lookup):
     return lookup.set_index("code")
-''',
+""",
     "data/lookup.csv": "code,label\na,1\nb,2\n",
 }
 AUDITED_OPS = ("lookup", "joined")
 OPENED = {"lookup": ("data/lookup.csv",)}
 
 GLOBBED = {
-    "pipeline.py": '''\
+    "pipeline.py": """\
 from pathlib import Path
 
 import ghostrun as gr
@@ -415,14 +415,14 @@ def folder(where="data/extra"):
 @gr.op
 def combined(parts, folder):
     return parts.assign(n_extra=len(folder))
-''',
+""",
     "data/parts/a.csv": "x\n1\n",
     "data/extra/one.txt": "1\n",
 }
 GLOBBED_OPS = ("parts", "folder", "combined")
 
 LAZY = {
-    "pipeline.py": '''\
+    "pipeline.py": """\
 import ghostrun as gr
 
 
@@ -436,7 +436,7 @@ def doubled(numbers):
     import lazyhelp
 
     return lazyhelp.double(numbers)
-''',
+""",
     "lazyhelp.py": "def double(values):\n    return [2 * v for v in values]\n",
 }
 
@@ -502,8 +502,10 @@ CASES = [
         "comment-only edit",
         pipeline(
             ("SEED = 7\n", "SEED = 7  # fixed, so runs compare\n"),
-            ('    frame = raw.drop(columns=["y"])\n', '    # the label must not leak\n'
-             '    frame = raw.drop(columns=["y"])  # drop it\n'),
+            (
+                '    frame = raw.drop(columns=["y"])\n',
+                '    # the label must not leak\n    frame = raw.drop(columns=["y"])  # drop it\n',
+            ),
         ),
         expect(),
     ),
@@ -571,8 +573,12 @@ CASES = [
     Case("constant used by nothing edited", pipeline(("UNUSED = 10", "UNUSED = 11")), expect()),
     Case(
         "helper used by nothing edited",
-        pipeline(("def _unused_helper(frame):\n    return frame", "def _unused_helper(frame):\n"
-                  "    return frame * 0")),
+        pipeline(
+            (
+                "def _unused_helper(frame):\n    return frame",
+                "def _unused_helper(frame):\n    return frame * 0",
+            )
+        ),
         expect(),
     ),
     Case(
@@ -645,8 +651,10 @@ CASES = [
         pipeline(('solver="lbfgs"', 'solver="saga"'), ("verbose=-1", "verbose=-2")),
         expect(model="knob", auc="upstream"),
         knobs={
-            "model": {"LogisticRegression.solver": ("lbfgs", "saga"),
-                      "LGBMClassifier.verbose": (-1, -2)}
+            "model": {
+                "LogisticRegression.solver": ("lbfgs", "saga"),
+                "LGBMClassifier.verbose": (-1, -2),
+            }
         },
     ),
     Case(
@@ -710,8 +718,12 @@ CASES = [
         "string default '.' is a knob, not the project folder as data",
         {"notes.txt": "any new file in the project\n"},
         expect(),
-        before={**CENSUS, **pipeline(('def raw(path="data/train.csv")',
-                                      'def raw(path="data/train.csv", decimal=".")'))},
+        before={
+            **CENSUS,
+            **pipeline(
+                ('def raw(path="data/train.csv")', 'def raw(path="data/train.csv", decimal=".")')
+            ),
+        },
     ),
     Case(
         "path default switched to another existing file",
@@ -771,24 +783,31 @@ CASES = [
     Case(
         "operator added, its consumer changes",
         pipeline(
-            ("@gr.op\ndef split(features,", "@gr.op\ndef selected(features):\n"
-             "    return features.iloc[:, :1]\n\n\n@gr.op\ndef split(selected,"),
+            (
+                "@gr.op\ndef split(features,",
+                "@gr.op\ndef selected(features):\n"
+                "    return features.iloc[:, :1]\n\n\n@gr.op\ndef split(selected,",
+            ),
             ("shuffled = features.sample", "shuffled = selected.sample"),
         ),
         expect(selected="new", split="code", model="upstream", auc="upstream"),
     ),
     Case(
         "metric added at the end",
-        {"pipeline.py": PIPELINE + '\n\n@gr.metric\ndef rows(split) -> float:\n'
-                                   "    return float(len(split[0]))\n"},
+        {
+            "pipeline.py": PIPELINE + "\n\n@gr.metric\ndef rows(split) -> float:\n"
+            "    return float(len(split[0]))\n"
+        },
         expect(rows="new"),
     ),
     Case(
         "operator removed, its consumer rewired",
         pipeline(
             (LABELS, ""),
-            ("def split(features, labels, test_size=0.25):\n",
-             'def split(features, raw, test_size=0.25):\n    labels = raw["y"]\n'),
+            (
+                "def split(features, labels, test_size=0.25):\n",
+                'def split(features, raw, test_size=0.25):\n    labels = raw["y"]\n',
+            ),
         ),
         expect(labels="removed", split="code", model="upstream", auc="upstream"),
     ),
@@ -810,8 +829,10 @@ CASES = [
     Case(
         "edge rewired",
         pipeline(
-            ("def labels(raw: pd.DataFrame) -> pd.Series:\n    return (raw[",
-             "def labels(features) -> pd.Series:\n    return (features["),
+            (
+                "def labels(raw: pd.DataFrame) -> pd.Series:\n    return (raw[",
+                "def labels(features) -> pd.Series:\n    return (features[",
+            ),
         ),
         expect(labels="code", split="upstream", model="upstream", auc="upstream"),
     ),
@@ -934,8 +955,12 @@ CASES = [
     ),
     Case(
         "function used as a default edited",
-        {"pipeline.py": edit(DEFAULTS["pipeline.py"], ("sum(values) / len(values)",
-                                                       "sum(values) / max(len(values), 1)"))},
+        {
+            "pipeline.py": edit(
+                DEFAULTS["pipeline.py"],
+                ("sum(values) / len(values)", "sum(values) / max(len(values), 1)"),
+            )
+        },
         expect(DEFAULT_OPS, summary="code", value="upstream"),
         before=DEFAULTS,
         reason={"summary": "_mean changed"},
@@ -970,9 +995,13 @@ CASES = [
     ),
     Case(
         "hamilton: default edited, private helper edited",
-        {"pipeline.py": edit(HAMILTON["pipeline.py"], ("window: int = 3", "window: int = 4"),
-                             ("def _private_helper(x):\n    return x",
-                              "def _private_helper(x):\n    return -x"))},
+        {
+            "pipeline.py": edit(
+                HAMILTON["pipeline.py"],
+                ("window: int = 3", "window: int = 4"),
+                ("def _private_helper(x):\n    return x", "def _private_helper(x):\n    return -x"),
+            )
+        },
         expect(HAMILTON_OPS, avg_3wk_spend="knob"),
         before=HAMILTON,
         knobs={"avg_3wk_spend": {"window": (3, 4)}},

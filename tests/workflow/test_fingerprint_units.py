@@ -55,17 +55,28 @@ class NormCase:
 
 
 NORM_CASES = [
-    NormCase("comments and blank lines", BASE_FUNC.replace("# no label", "# the label leaks")
-             .replace("    return", "\n    # keep\n    return"), True),
+    NormCase(
+        "comments and blank lines",
+        BASE_FUNC.replace("# no label", "# the label leaks").replace(
+            "    return", "\n    # keep\n    return"
+        ),
+        True,
+    ),
     NormCase("docstring edited", BASE_FUNC.replace("Drop rare columns.", "Other words."), True),
     NormCase("docstring removed", BASE_FUNC.replace('    """Drop rare columns."""\n', ""), True),
-    NormCase("quotes and line breaks",
-             BASE_FUNC.replace('columns=["y"]', "columns=[\n        'y',\n    ]"), True),
+    NormCase(
+        "quotes and line breaks",
+        BASE_FUNC.replace('columns=["y"]', "columns=[\n        'y',\n    ]"),
+        True,
+    ),
     NormCase("operator renamed", BASE_FUNC.replace("def features(", "def feature_table("), True),
     NormCase("default edited (a knob, hashed apart)", BASE_FUNC.replace("=20", "=50"), True),
     NormCase("body edited", BASE_FUNC.replace(">= min_count", "> min_count"), False),
-    NormCase("parameter renamed",
-             BASE_FUNC.replace("(raw,", "(frame_in,").replace("raw.drop", "frame_in.drop"), False),
+    NormCase(
+        "parameter renamed",
+        BASE_FUNC.replace("(raw,", "(frame_in,").replace("raw.drop", "frame_in.drop"),
+        False,
+    ),
     NormCase("decorator edited", BASE_FUNC.replace("@gr.op", "@gr.source"), False),
     NormCase("string literal edited", BASE_FUNC.replace('["y"]', '["z"]'), False),
     NormCase("number literal edited", BASE_FUNC.replace("[:, frame", "[1:, frame"), False),
@@ -93,7 +104,8 @@ def test_normalized_operator_masks_knob_nodes() -> None:
 
 
 def test_strip_docstrings_everywhere() -> None:
-    tree = ast.parse(textwrap.dedent('''
+    tree = ast.parse(
+        textwrap.dedent('''
         """Module."""
         class A:
             """Class."""
@@ -101,7 +113,8 @@ def test_strip_docstrings_everywhere() -> None:
                 """Method."""
         def g():
             """Only a docstring."""
-    '''))
+    ''')
+    )
     text = dump(strip_docstrings(tree))
     for word in ("Module.", "Class.", "Method.", "Only a docstring."):
         assert word not in text
@@ -210,45 +223,82 @@ class NamesCase:
 
 
 NAMES_CASES = [
-    NamesCase("attributes read on a module",
-              "def f(x):\n    return np.mean(x) + np.random.rand()\n", {"np": {"mean", "random"}}),
-    NamesCase("bare use and attribute", "def f(x):\n    return helpers.g(helpers)\n",
-              {"helpers": {"", "g"}}),
-    NamesCase("parameters and locals are not global",
-              "def f(x, y=1):\n    z = x + y\n    return z\n", {}),
-    NamesCase("builtins are reported (resolved later)", "def f(x):\n    return len(x)\n",
-              {"len": {""}}),
-    NamesCase("defaults, annotations and decorators read outside",
-              "@gr.op\ndef f(x: pd.DataFrame, k=LIMIT) -> T:\n    return x\n",
-              {"gr": {"op"}, "pd": {"DataFrame"}, "LIMIT": {""}, "T": {""}}),
-    NamesCase("lambda parameter hides the global only inside",
-              "def f(x):\n    g = lambda SCALE: SCALE + 1\n    return g(x) * SCALE\n",
-              {"SCALE": {""}}),
-    NamesCase("comprehension variable hides the global only inside",
-              "def f(x):\n    a = [K for K in x]\n    return a, K\n", {"K": {""}}),
-    NamesCase("first iterable of a comprehension is read outside",
-              "def f():\n    return [v for v in ROWS if v > LIMIT]\n",
-              {"ROWS": {""}, "LIMIT": {""}}),
-    NamesCase("nested def binds its name; its body reads globals",
-              "def f(x):\n    def inner(v):\n        return v * FACTOR\n    return inner(x)\n",
-              {"FACTOR": {""}}),
-    NamesCase("nested def parameter hides only inside",
-              "def f(x):\n    def inner(OFFSET):\n        return OFFSET\n"
-              "    return inner(x) + OFFSET\n",
-              {"OFFSET": {""}}),
-    NamesCase("class body names are invisible to its methods",
-              "class C:\n    A = 1\n    def m(self):\n        return A + C.B\n",
-              {"A": {""}}),
-    NamesCase("global declaration makes an assignment a global",
-              "def f():\n    global COUNT\n    COUNT = 1\n", {"COUNT": {""}}),
-    NamesCase("import inside a function binds locally",
-              "def f():\n    import numpy as np\n    return np.zeros(1)\n", {}),
-    NamesCase("except-as binds", "def f():\n    try:\n        pass\n    except Err as e:\n"
-              "        return e\n", {"Err": {""}}),
-    NamesCase("walrus in a comprehension binds in the function",
-              "def f(x):\n    any((y := v) for v in x)\n    return y\n", {"any": {""}}),
-    NamesCase("module-level assignment reads its right side",
-              "TABLE = {k: helper(k) for k in KEYS}\n", {"helper": {""}, "KEYS": {""}}),
+    NamesCase(
+        "attributes read on a module",
+        "def f(x):\n    return np.mean(x) + np.random.rand()\n",
+        {"np": {"mean", "random"}},
+    ),
+    NamesCase(
+        "bare use and attribute",
+        "def f(x):\n    return helpers.g(helpers)\n",
+        {"helpers": {"", "g"}},
+    ),
+    NamesCase(
+        "parameters and locals are not global", "def f(x, y=1):\n    z = x + y\n    return z\n", {}
+    ),
+    NamesCase(
+        "builtins are reported (resolved later)", "def f(x):\n    return len(x)\n", {"len": {""}}
+    ),
+    NamesCase(
+        "defaults, annotations and decorators read outside",
+        "@gr.op\ndef f(x: pd.DataFrame, k=LIMIT) -> T:\n    return x\n",
+        {"gr": {"op"}, "pd": {"DataFrame"}, "LIMIT": {""}, "T": {""}},
+    ),
+    NamesCase(
+        "lambda parameter hides the global only inside",
+        "def f(x):\n    g = lambda SCALE: SCALE + 1\n    return g(x) * SCALE\n",
+        {"SCALE": {""}},
+    ),
+    NamesCase(
+        "comprehension variable hides the global only inside",
+        "def f(x):\n    a = [K for K in x]\n    return a, K\n",
+        {"K": {""}},
+    ),
+    NamesCase(
+        "first iterable of a comprehension is read outside",
+        "def f():\n    return [v for v in ROWS if v > LIMIT]\n",
+        {"ROWS": {""}, "LIMIT": {""}},
+    ),
+    NamesCase(
+        "nested def binds its name; its body reads globals",
+        "def f(x):\n    def inner(v):\n        return v * FACTOR\n    return inner(x)\n",
+        {"FACTOR": {""}},
+    ),
+    NamesCase(
+        "nested def parameter hides only inside",
+        "def f(x):\n    def inner(OFFSET):\n        return OFFSET\n    return inner(x) + OFFSET\n",
+        {"OFFSET": {""}},
+    ),
+    NamesCase(
+        "class body names are invisible to its methods",
+        "class C:\n    A = 1\n    def m(self):\n        return A + C.B\n",
+        {"A": {""}},
+    ),
+    NamesCase(
+        "global declaration makes an assignment a global",
+        "def f():\n    global COUNT\n    COUNT = 1\n",
+        {"COUNT": {""}},
+    ),
+    NamesCase(
+        "import inside a function binds locally",
+        "def f():\n    import numpy as np\n    return np.zeros(1)\n",
+        {},
+    ),
+    NamesCase(
+        "except-as binds",
+        "def f():\n    try:\n        pass\n    except Err as e:\n        return e\n",
+        {"Err": {""}},
+    ),
+    NamesCase(
+        "walrus in a comprehension binds in the function",
+        "def f(x):\n    any((y := v) for v in x)\n    return y\n",
+        {"any": {""}},
+    ),
+    NamesCase(
+        "module-level assignment reads its right side",
+        "TABLE = {k: helper(k) for k in KEYS}\n",
+        {"helper": {""}, "KEYS": {""}},
+    ),
 ]
 
 
@@ -400,17 +450,19 @@ def test_data_digests_include_opened_and_absolute_globs(project: Project, tmp_pa
     shared = tmp_path / "shared"
     shared.mkdir()
     (shared / "a.csv").write_text("x\n1\n")
-    workflow = project.load({
-        "pipeline.py": f'''
+    workflow = project.load(
+        {
+            "pipeline.py": f'''
             import ghostrun as gr
 
             @gr.source(files=["{shared}/*.csv", "data/*.csv"])
             def raw():
                 return 1
         ''',
-        "data/local.csv": "y\n2\n",
-        "data/seen.csv": "z\n3\n",
-    })
+            "data/local.csv": "y\n2\n",
+            "data/seen.csv": "z\n3\n",
+        }
+    )
     digests = data_digests(workflow.operators["raw"], project.root, ["data/seen.csv"], FileHasher())
     assert set(digests) == {str(shared / "a.csv"), "data/local.csv", "data/seen.csv"}
     assert MISSING not in digests.values()

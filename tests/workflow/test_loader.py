@@ -24,7 +24,7 @@ from ._project import FileContent, Project
 SHARED_RESOURCES = Path(__file__).parents[1] / "resources"
 OWN_RESOURCES = Path(__file__).parent / "resources"
 
-DIAMOND = '''\
+DIAMOND = """\
 import ghostrun as gr
 import pandas as pd
 from lightgbm import LGBMClassifier
@@ -68,7 +68,7 @@ def loss(left, right) -> float:
 @gr.metric
 def gain(loss, raw) -> float:
     return 1.0
-'''
+"""
 
 DIAMOND_FILES: dict[str, FileContent] = {
     "pipeline.py": DIAMOND,
@@ -91,10 +91,17 @@ def test_graph_shape_kinds_and_order(project: Project) -> None:
     ops = wf.operators
     assert list(ops) == ["raw", "left", "right", "loss", "gain"]
     assert {n: op.kind for n, op in ops.items()} == {
-        "raw": "source", "left": "op", "right": "op", "loss": "metric", "gain": "metric",
+        "raw": "source",
+        "left": "op",
+        "right": "op",
+        "loss": "metric",
+        "gain": "metric",
     }
     assert {n: op.inputs for n, op in ops.items()} == {
-        "raw": (), "left": ("raw",), "right": ("raw",), "loss": ("left", "right"),
+        "raw": (),
+        "left": ("raw",),
+        "right": ("raw",),
+        "loss": ("left", "right"),
         "gain": ("loss", "raw"),
     }
     assert wf.dependents("raw") == ("left", "right", "gain")
@@ -109,7 +116,9 @@ def test_graph_shape_kinds_and_order(project: Project) -> None:
 
 def test_topological_order_beats_line_order(project: Project) -> None:
     """A consumer defined above its input still comes after it; ties keep line order."""
-    wf = project.load({"pipeline.py": '''\
+    wf = project.load(
+        {
+            "pipeline.py": """\
         import ghostrun as gr
 
         @gr.metric
@@ -131,7 +140,9 @@ def test_topological_order_beats_line_order(project: Project) -> None:
         @gr.source
         def z():
             return 1
-    '''})
+    """
+        }
+    )
     assert list(wf.operators) == ["a", "z", "b", "model", "score"]
 
 
@@ -155,7 +166,7 @@ def test_operators_locations_and_source_text(project: Project) -> None:
 
 # --- primary metric -----------------------------------------------------------------------
 
-METRICS = '''\
+METRICS = """\
 import ghostrun as gr
 
 
@@ -172,7 +183,7 @@ def loss(model) -> float:
 @gr.metric(goal="max"{primary})
 def auc(model) -> float:
     return 1.0
-'''
+"""
 
 
 @pytest.mark.parametrize(
@@ -256,7 +267,10 @@ def test_implicit_knobs_named_by_estimator(project: Project) -> None:
 def test_path_like_defaults_are_data(project: Project) -> None:
     raw = project.load(DIAMOND_FILES).operators["raw"]
     assert {k.name: k.is_data for k in raw.knobs} == {
-        "path": True, "folder": True, "missing": False, "mode": False,
+        "path": True,
+        "folder": True,
+        "missing": False,
+        "mode": False,
     }
 
 
@@ -309,13 +323,26 @@ def test_hamilton_module_every_public_function_is_an_operator(project: Project) 
     wf = _load_resource(project, "hamilton_features.py")
     assert wf.hamilton_style
     assert set(wf.operators) == {
-        "customers", "age", "income", "log_income", "income_missing", "age_bucket",
-        "tenure_days", "conversion_rate", "is_paying", "feature_frame",
+        "customers",
+        "age",
+        "income",
+        "log_income",
+        "income_missing",
+        "age_bucket",
+        "tenure_days",
+        "conversion_rate",
+        "is_paying",
+        "feature_frame",
     }
     assert all(op.kind == "op" for op in wf.operators.values())
     assert wf.operators["log_income"].inputs == ("income",)
     assert wf.operators["feature_frame"].inputs == (
-        "log_income", "income_missing", "age_bucket", "tenure_days", "conversion_rate", "is_paying",
+        "log_income",
+        "income_missing",
+        "age_bucket",
+        "tenure_days",
+        "conversion_rate",
+        "is_paying",
     )
     assert wf.sinks == ("feature_frame",)
     assert wf.primary is None
@@ -410,8 +437,12 @@ ERROR_CASES = [
         {"pipeline.py": HEAD + _op("features", deco="@gr.source") + _op("model", "featurs")},
         "pipeline.py",
         "def model(",
-        ("'featurs'", "names no operator and has no default", "give the parameter a default",
-         "Did you mean 'features'?"),
+        (
+            "'featurs'",
+            "names no operator and has no default",
+            "give the parameter a default",
+            "Did you mean 'features'?",
+        ),
     ),
     ErrorCase(
         "unknown input without a close name",
@@ -423,16 +454,22 @@ ERROR_CASES = [
     ),
     ErrorCase(
         "duplicate operator names",
-        {"pipeline.py": HEAD + _op("a") + _op("b", "a") + "\n\n@gr.op\ndef a():  # second\n"
-         "    return 2\n"},
+        {
+            "pipeline.py": HEAD + _op("a") + _op("b", "a") + "\n\n@gr.op\ndef a():  # second\n"
+            "    return 2\n"
+        },
         "pipeline.py",
         "# second",
         ("two operators are named 'a'", "rename or delete one"),
     ),
     ErrorCase(
         "two primary metrics",
-        {"pipeline.py": HEAD + _op("a") + _op("m1", "a", "@gr.metric(primary=True)")
-         + "\n\n@gr.metric(primary=True)\ndef m2(a):  # second\n    return 1.0\n"},
+        {
+            "pipeline.py": HEAD
+            + _op("a")
+            + _op("m1", "a", "@gr.metric(primary=True)")
+            + "\n\n@gr.metric(primary=True)\ndef m2(a):  # second\n    return 1.0\n"
+        },
         "pipeline.py",
         "# second",
         ("several metrics are marked primary=True (m1, m2)", "keep it on one"),
@@ -543,7 +580,7 @@ def test_a_broken_load_leaves_the_next_load_working(project: Project) -> None:
 
 # --- fresh imports ------------------------------------------------------------------------
 
-RELOADED = '''\
+RELOADED = """\
 import ghostrun as gr
 import helpers
 
@@ -551,7 +588,7 @@ import helpers
 @gr.op
 def a(k=31, factor=helpers.FACTOR):
     return k * factor
-'''
+"""
 
 
 def _knob_values(project: Project) -> dict[str, object]:

@@ -6,7 +6,6 @@ from a project-local module, so neither is a node. Fast: builds a small frame on
 
 import numpy as np
 import pandas as pd
-
 from hamilton_helpers import days_since
 
 _TODAY = pd.Timestamp("2025-01-01")
