@@ -18,7 +18,7 @@ from ghostrun.workflow.types import Fidelity
 
 _RUN_COLUMNS = (
     "run_id, version_id, parent_id, kind, fidelity_fraction, fidelity_precision,"
-    " fidelity_budget, status, started, finished, seconds, error"
+    " fidelity_budget, fidelity_seed, status, started, finished, seconds, error"
 )
 _OP_COLUMNS = "run_id, op, state, seconds, n_rows, nbytes, cache_key, content_hash, change"
 
@@ -28,8 +28,10 @@ def require_run(conn: sqlite3.Connection, run_id: int) -> None:
         raise HistoryError(f"there is no run {run_id}; start_run it first.")
 
 
-def fidelity_params(fidelity: Fidelity) -> tuple[float, str, float]:
-    return (float(fidelity.fraction), fidelity.precision, float(fidelity.budget))
+def fidelity_params(fidelity: Fidelity) -> tuple[float, str, float, int]:
+    return (
+        float(fidelity.fraction), fidelity.precision, float(fidelity.budget), int(fidelity.seed)
+    )
 
 
 def metric_rows(
@@ -62,7 +64,7 @@ def _real(value: Any, name: str) -> float | None:
 
 
 def _fidelity(row: Sequence[Any]) -> Fidelity:
-    return Fidelity(fraction=row[0], precision=row[1], budget=row[2])
+    return Fidelity(fraction=row[0], precision=row[1], budget=row[2], seed=row[3])
 
 
 def _execution(row: Sequence[Any], fidelity: Fidelity) -> OpExecution:
@@ -96,13 +98,13 @@ def load_runs(
 
 
 def _record(row: Sequence[Any], metric_rows: list[Any], op_rows: list[Any]) -> RunRecord:
-    fidelity = _fidelity(row[4:7])
+    fidelity = _fidelity(row[4:8])
     values = {m[1]: math.nan if m[2] is None else m[2] for m in metric_rows}
     spreads = {m[1]: m[3] for m in metric_rows if m[3] is not None}
     primary = next((m[1] for m in metric_rows if m[4]), None)
     return RunRecord(
         run_id=row[0], version_id=row[1], parent_id=row[2], kind=row[3], fidelity=fidelity,
-        status=row[7], started=row[8], finished=row[9], seconds=row[10], error=row[11],
+        status=row[8], started=row[9], finished=row[10], seconds=row[11], error=row[12],
         metrics=values, uncertainty=spreads, primary=primary,
         ops=tuple(_execution(op, fidelity) for op in op_rows),
     )  # fmt: skip
@@ -114,7 +116,8 @@ def metrics_for(
     """Metrics of the latest successful run of `version_id` at exactly `fidelity`."""
     row = conn.execute(
         "SELECT run_id FROM runs WHERE version_id = ? AND status = 'ok' AND fidelity_fraction = ?"
-        " AND fidelity_precision = ? AND fidelity_budget = ? ORDER BY run_id DESC LIMIT 1",
+        " AND fidelity_precision = ? AND fidelity_budget = ? AND fidelity_seed = ?"
+        " ORDER BY run_id DESC LIMIT 1",
         (version_id, *fidelity_params(fidelity)),
     ).fetchone()
     if row is None:
@@ -129,12 +132,13 @@ def op_history(conn: sqlite3.Connection, op: str, limit: int) -> list[OpExecutio
     """Executions of operator `op`, newest run first, each with its run's fidelity."""
     columns = ", ".join(f"o.{c.strip()}" for c in _OP_COLUMNS.split(","))
     rows = conn.execute(
-        f"SELECT {columns}, r.fidelity_fraction, r.fidelity_precision, r.fidelity_budget"
+        f"SELECT {columns}, r.fidelity_fraction, r.fidelity_precision, r.fidelity_budget,"
+        " r.fidelity_seed"
         " FROM op_runs AS o JOIN runs AS r ON r.run_id = o.run_id"
         " WHERE o.op = ? ORDER BY o.run_id DESC LIMIT ?",
         (op, limit),
     ).fetchall()
-    return [_execution(row, _fidelity(row[9:12])) for row in rows]
+    return [_execution(row, _fidelity(row[9:13])) for row in rows]
 
 
 def load_throughput(conn: sqlite3.Connection, limit: int) -> tuple[int, float]:

@@ -125,6 +125,10 @@ MIGRATIONS: tuple[Migration, ...] = (
         "outputs known by cache key, so unstored results still key their dependents",
         ("CREATE INDEX op_runs_cache_key ON op_runs (cache_key, state)",),
     ),
+    Migration(
+        "the sample seed of a run's fidelity (approximate runs repeat a stage on seeds)",
+        ("ALTER TABLE runs ADD COLUMN fidelity_seed INTEGER NOT NULL DEFAULT 0",),
+    ),
 )
 """Append only. Index i holds the migration that takes the schema from version i to i+1."""
 

@@ -119,8 +119,8 @@ class History:
             _versions.require_version(conn, parent_id, "parent")
             cursor = conn.execute(
                 "INSERT INTO runs (version_id, parent_id, kind, fidelity_fraction,"
-                " fidelity_precision, fidelity_budget, status, started, pid, pid_token)"
-                " VALUES (?, ?, ?, ?, ?, ?, 'running', ?, ?, ?)",
+                " fidelity_precision, fidelity_budget, fidelity_seed, status, started, pid,"
+                " pid_token) VALUES (?, ?, ?, ?, ?, ?, ?, 'running', ?, ?, ?)",
                 (version_id, parent_id, kind, *_runs.fidelity_params(fidelity), time.time(),
                  pid, process_token(pid)),
             )  # fmt: skip

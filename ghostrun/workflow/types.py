@@ -153,13 +153,19 @@ class Fidelity:
     fraction: float = 1.0
     precision: Literal["float64", "float32"] = "float64"
     budget: float = 1.0
+    seed: int = 0  # which deterministic row sample; several seeds measure sampling noise
 
     @property
     def is_full(self) -> bool:
         return self.fraction >= 1.0 and self.precision == "float64" and self.budget >= 1.0
 
     def to_json(self) -> dict[str, Any]:
-        return {"fraction": self.fraction, "precision": self.precision, "budget": self.budget}
+        return {
+            "fraction": self.fraction,
+            "precision": self.precision,
+            "budget": self.budget,
+            "seed": self.seed,
+        }
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> Fidelity:
@@ -167,11 +173,14 @@ class Fidelity:
             fraction=float(data.get("fraction", 1.0)),
             precision=data.get("precision", "float64"),
             budget=float(data.get("budget", 1.0)),
+            seed=int(data.get("seed", 0)),
         )
 
     def key(self) -> str:
         """A stable text used inside cache keys."""
-        return f"f={self.fraction:.6g};p={self.precision};b={self.budget:.6g}"
+        if self.fraction >= 1.0:
+            return f"f=1;p={self.precision};b={self.budget:.6g}"  # no sample: seed is moot
+        return f"f={self.fraction:.6g};p={self.precision};b={self.budget:.6g};s={self.seed}"
 
 
 FULL = Fidelity()
