@@ -77,16 +77,33 @@ def main() -> None:
 
 @main.command()
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object (DESIGN §8).")
+@click.option("--approx", is_flag=True, help="Stop after the approximate stages.")
 @click.option("--full", is_flag=True, help="Run on the full data only (no approximate stages).")
 @project_command
-def run(project: Project, as_json: bool, full: bool) -> None:
-    """Run the workflow, recomputing only what changed since the last run."""
-    from ghostrun.engine.session import RunFailed, Session
+def run(project: Project, as_json: bool, approx: bool, full: bool) -> None:
+    """Run the workflow: approximate stages first, then the full result.
 
+    Only operators your edit changed (and what depends on them) are recomputed; the rest
+    comes from the cache. Each stage prints the primary metric, its change against the
+    previous version on the same rows, and a verdict.
+    """
+    from ghostrun.engine.session import RunFailed, Session
+    from ghostrun.engine.stages import run_ladder
+    from ghostrun.render import print_invocation, stage_line
+
+    if approx and full:
+        raise click.UsageError("--approx and --full exclude each other; give one.")
+    mode = "approx" if approx else "full" if full else "ladder"
     with Session(project) as session:
         invocation = session.prepare(session.load())
+        primary = invocation.version.workflow.primary
+
+        def show(stage: Any) -> None:
+            if not as_json:
+                out.print(stage_line(stage, primary))
+
         try:
-            session.run_stage(invocation)
+            run_ladder(session, invocation, mode=mode, on_stage=show)
         except RunFailed as exc:
             if as_json:
                 print(json.dumps(_failure_json(exc), indent=2))
@@ -94,9 +111,7 @@ def run(project: Project, as_json: bool, full: bool) -> None:
     if as_json:
         print(json.dumps(invocation.to_json(), indent=2))
     else:
-        from ghostrun.render import print_invocation
-
-        print_invocation(out, invocation)
+        print_invocation(out, invocation, stages=False)
 
 
 def _failure_json(exc: Any) -> dict[str, Any]:

@@ -15,7 +15,7 @@ from rich.syntax import Syntax
 from rich.table import Table
 from rich.text import Text
 
-from ghostrun.engine.session import Invocation, StageResult
+from ghostrun.engine.results import Invocation, StageResult
 from ghostrun.history import RunRecord
 from ghostrun.workflow.types import Change, OpChange, VersionSnapshot
 
@@ -82,7 +82,13 @@ def stage_line(stage: StageResult, primary: str | None) -> Text:
             text.append(f" {arrow} {c.delta:+.4f} {c.verdict}", style=style)
     fraction = stage.fidelity.fraction
     where = "full data" if fraction >= 1 else f"{fraction:.0%} sample"
-    text.append(f" · {where} · {stage.seconds:.1f} s", style="dim")
+    if stage.seeds > 1:
+        where += f" × {stage.seeds} seeds"
+    if stage.comparison and stage.comparison.uncertainty is not None:
+        text.append(f" ±{stage.comparison.uncertainty:.4f}", style="dim")
+    if stage.extrapolated is not None:
+        text.append(f" · full ≈ {stage.extrapolated:.4f}", style="dim")
+    text.append(f" · {where} · {stage.elapsed:.1f} s", style="dim")
     return text
 
 
@@ -98,10 +104,13 @@ def summary_line(invocation: Invocation) -> Text:
     )
 
 
-def print_invocation(console: Console, invocation: Invocation) -> None:
+def print_invocation(console: Console, invocation: Invocation, *, stages: bool = True) -> None:
+    """The last stage's operator table, each stage's line (unless already printed live),
+    and a summary."""
     console.print(run_table(invocation))
-    for stage in invocation.stages:
-        console.print(stage_line(stage, _primary_key(invocation, stage)))
+    if stages:
+        for stage in invocation.stages:
+            console.print(stage_line(stage, _primary_key(invocation, stage)))
     console.print(summary_line(invocation))
 
 

@@ -63,7 +63,7 @@ def test_run_json_follows_the_contract(proj: Path) -> None:
     assert ops["raw"]["state"] == "pruned" and ops["raw"]["change"] == "unchanged"
     assert {o["state"] for o in out["ops"]} <= {"computed", "loaded", "pruned"}
     (stage,) = out["stages"]
-    assert set(stage) == {"fidelity", "metrics", "elapsed", "delta", "uncertainty", "verdict"}
+    assert {"fidelity", "metrics", "elapsed", "delta", "uncertainty", "verdict"} <= set(stage)
     before = json.loads(first.stdout)["metrics"]["auc"]
     assert stage["delta"] == pytest.approx(out["metrics"]["auc"] - before)
     assert stage["verdict"] in ("better", "worse", "unclear")

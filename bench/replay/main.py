@@ -36,7 +36,7 @@ FULL_ROWS, QUICK_ROWS = 500_000, 60_000
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m bench.replay", description=__doc__.split("\n")[0])
     p.add_argument("--rows", type=int, default=None,
-                   help=f"rows of generated data (default {FULL_ROWS:,}; {QUICK_ROWS:,} with --quick)")
+                   help=f"rows of data (default {FULL_ROWS:,}; {QUICK_ROWS:,} with --quick)")
     p.add_argument("--quick", action="store_true", help="a smoke run on a small table")
     p.add_argument("--seed", type=int, default=0, help="data seed (default 0)")
     p.add_argument("--edits", default="all", help="comma-separated edit names or numbers 1..N")

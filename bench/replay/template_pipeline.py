@@ -158,7 +158,7 @@ def model(split: Split) -> Any:
         num_leaves=31,
         min_child_samples=20,
         learning_rate=0.1,
-        n_estimators=150,
+        n_estimators=100,
         subsample=0.8,
         subsample_freq=1,
         colsample_bytree=0.8,

@@ -17,7 +17,8 @@ from pathlib import Path
 from rich.console import Console
 
 from ghostrun.demo.data import write_demo_data
-from ghostrun.engine.session import Invocation, Session
+from ghostrun.engine.results import Invocation
+from ghostrun.engine.session import Session
 from ghostrun.errors import GhostrunError
 from ghostrun.project import Project
 from ghostrun.render import history_table, print_invocation

@@ -65,6 +65,12 @@ class CostModel:
             return DEFAULT_READ_SPEED
         return nbytes / seconds
 
+    def knows(self, op: str) -> bool:
+        """Whether the history has timed this operator (else estimates are guesses)."""
+        if op not in self._fits:
+            self._fits[op] = self._fit(op)
+        return self._fits[op] is not None
+
     def compute_seconds(self, op: str, fraction: float = 1.0) -> float:
         if op not in self._fits:
             self._fits[op] = self._fit(op)

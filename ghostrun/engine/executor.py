@@ -17,14 +17,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
+from ghostrun.approx.precision import downcast
+from ghostrun.approx.sampling import SampleSpec, sample
 from ghostrun.engine.costs import CostModel
 from ghostrun.engine.keys import cache_key
 from ghostrun.engine.plan import PlanNode, State, plan
 from ghostrun.engine.usercode import call_operator, metric_values, row_count
+from ghostrun.engine.warmstart import WarmKind, WarmStarts, approximate_key
 from ghostrun.errors import RunCancelled, StoreError
 from ghostrun.reuse.digest import Digest, digest
 from ghostrun.workflow.datafiles import record_opened_files
-from ghostrun.workflow.types import Fidelity, Operator
+from ghostrun.workflow.types import FULL, Fidelity, Operator
 from ghostrun.workflow.version import Version
 
 
@@ -55,6 +58,7 @@ class OpOutcome:
     content_hash: str
     rows: int | None = None
     nbytes: int | None = None
+    warm_start: WarmKind | None = None  # computed by continuing a parent's model (warmstart.py)
 
 
 @dataclass
@@ -82,7 +86,11 @@ class Executor:
         fidelity: Fidelity,
         hooks: ExecutionHooks | None = None,
         costs: CostModel | None = None,
+        min_sample_rows: int = 1500,
+        warm: WarmStarts | None = None,
     ):
+        self.min_sample_rows = min_sample_rows
+        self.warm = warm or WarmStarts()  # record fits; continue from `warm.sources`
         self.version = version
         self.store = store
         self.fidelity = fidelity
@@ -189,20 +197,23 @@ class _Walk:
         op = self.ops[name]
         inputs = {i: self._value(i) for i in op.inputs}
         started = time.perf_counter()
-        if op.kind == "source":
-            with record_opened_files(self.ex.root) as opened:
+        with self.ex.warm.tracker(op, self.ex.store) as warm:  # warm starts (warmstart.py)
+            if op.kind == "source":
+                value = self._source_value(op, inputs)
+            else:
                 value = call_operator(op, inputs, self.ex.root)
-            self.ex.hooks.on_opened_files(name, opened)
-        else:
-            value = call_operator(op, inputs, self.ex.root)
         seconds = time.perf_counter() - started
         if op.kind == "metric":
             metric_values(op, value)
         d = digest(value)
+        if warm.kind == "approximate":  # never under the key of an exact result
+            self.keys[name] = approximate_key(self.keys[name])
         self._set_content(name, d.hex)
         self.values[name] = value
-        self._save(name, value, d, seconds, self.ex.hooks.should_store(op, seconds, d.nbytes))
-        self._finish(name, "computed", seconds, d.nbytes, row_count(value))
+        persist = self.ex.hooks.should_store(op, seconds, d.nbytes)
+        self._save(name, value, d, seconds, persist)
+        warm.save_records(self.keys[name], value, seconds=seconds, persist=persist)
+        self._finish(name, "computed", seconds, d.nbytes, row_count(value), warm.kind)
         self._check_inputs_intact(name, inputs)
         self._release(op.inputs)
         return value
@@ -219,6 +230,47 @@ class _Walk:
                     f"the original. Copy it first (e.g. `{i} = {i}.copy()`) to silence this.",
                     stacklevel=2,
                 )
+
+    def _source_value(self, op: Operator, inputs: dict[str, Any]) -> Any:
+        """A source's output at this run's fidelity: the full output, then row-sampled and
+        downcast as the fidelity says. The full output is cached under its own key, so
+        every sample size and seed starts from one read of the data."""
+        fidelity = self.ex.fidelity
+        sampled = fidelity.fraction < 1 and (op.source_options is None or op.source_options.sample)
+        if not sampled and fidelity.precision == "float64":
+            return self._run_source(op, inputs)
+        value = self._full_source_value(op, inputs)
+        if sampled:
+            by = op.source_options.sample_by if op.source_options else None
+            spec = SampleSpec(fidelity.fraction, fidelity.seed, by, self.ex.min_sample_rows)
+            value = sample(value, spec).value
+        return downcast(value) if fidelity.precision == "float32" else value
+
+    def _full_source_value(self, op: Operator, inputs: dict[str, Any]) -> Any:
+        content = [(i, self.content[i]) for i in op.inputs]
+        key = cache_key(self.ex.version.local_keys[op.name], FULL, content)
+        entry = self.ex.store.lookup(key)
+        if entry is not None and getattr(entry, "loadable", True):
+            try:
+                return self.ex.store.load(key)
+            except (KeyError, StoreError):
+                pass
+        started = time.perf_counter()
+        value = self._run_source(op, inputs)
+        seconds = time.perf_counter() - started
+        d = digest(value)
+        persist = self.ex.hooks.should_store(op, seconds, d.nbytes)
+        try:
+            self.ex.store.save(key, value, d, op=op.name, seconds=seconds, persist=persist)
+        except (OSError, StoreError) as exc:
+            warnings.warn(f"could not cache '{op.name}': {exc}", stacklevel=2)
+        return value
+
+    def _run_source(self, op: Operator, inputs: dict[str, Any]) -> Any:
+        with record_opened_files(self.ex.root) as opened:
+            value = call_operator(op, inputs, self.ex.root)
+        self.ex.hooks.on_opened_files(op.name, opened)
+        return value
 
     def _set_content(self, name: str, content: str) -> None:
         """Record an output's content; if it differs from what a cache entry promised
@@ -251,8 +303,15 @@ class _Walk:
                 self.values.pop(name, None)
 
     def _finish(
-        self, name: str, state: State, seconds: float, nbytes: int | None, rows: int | None = None
+        self,
+        name: str,
+        state: State,
+        seconds: float,
+        nbytes: int | None,
+        rows: int | None = None,
+        warm: WarmKind | None = None,
     ) -> None:
-        outcome = OpOutcome(name, state, seconds, self.keys[name], self.content[name], rows, nbytes)
+        key, content = self.keys[name], self.content[name]
+        outcome = OpOutcome(name, state, seconds, key, content, rows, nbytes, warm)
         self.outcomes[name] = outcome
         self.ex.hooks.on_op(outcome)

@@ -11,13 +11,15 @@ import os
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Literal
 
+from ghostrun.approx.scaling import budget_overrides
 from ghostrun.engine.costs import CostModel
 from ghostrun.engine.executor import ExecutionHooks, Executor, OpOutcome
+from ghostrun.engine.results import Invocation, RunResult, StageResult
 from ghostrun.engine.verdict import Comparison, compare
+from ghostrun.engine.warmstart import WarmStarts, warm_sources
 from ghostrun.errors import GhostrunError, RunCancelled, UserCodeError
 from ghostrun.history import History
 from ghostrun.project import Project
@@ -28,76 +30,11 @@ from ghostrun.reuse.store import Store
 from ghostrun.workflow.changes import classify
 from ghostrun.workflow.datafiles import FileHasher
 from ghostrun.workflow.loader import LoadOptions, load_workflow
-from ghostrun.workflow.types import FULL, Change, Fidelity, OpChange
+from ghostrun.workflow.overlay import with_knobs
+from ghostrun.workflow.types import FULL, Fidelity
 from ghostrun.workflow.version import Version, build_version
 
 RunKind = Literal["user", "explore", "manual"]
-
-
-@dataclass(frozen=True)
-class StageResult:
-    run_id: int
-    fidelity: Fidelity
-    metrics: dict[str, float]
-    elapsed: float
-    seconds: float
-    comparison: Comparison | None
-    outcomes: dict[str, OpOutcome]
-
-    def to_json(self) -> dict[str, Any]:
-        c = self.comparison
-        return {
-            "fidelity": _fidelity_json(self.fidelity),
-            "metrics": self.metrics,
-            "elapsed": round(self.elapsed, 4),
-            "delta": c.delta if c else None,
-            "uncertainty": c.uncertainty if c else None,
-            "verdict": c.verdict if c else None,
-        }
-
-
-@dataclass(frozen=True)
-class Invocation:
-    """Everything one `ghostrun run` produced, in the shape of the `--json` contract."""
-
-    version: Version
-    parent_id: str | None
-    changes: list[OpChange]
-    stages: list[StageResult] = field(default_factory=list)
-
-    @property
-    def last(self) -> StageResult:
-        return self.stages[-1]
-
-    def change_of(self, op: str) -> Change:
-        return next((c.change for c in self.changes if c.op == op), Change.NEW)
-
-    def to_json(self) -> dict[str, Any]:
-        last = self.last
-        return {
-            "run_id": last.run_id,
-            "version_id": self.version.version_id,
-            "parent_id": self.parent_id,
-            "fidelity": _fidelity_json(last.fidelity),
-            "metrics": last.metrics,
-            "primary": self.version.workflow.primary,
-            "goal": self.version.workflow.goal,
-            "ops": [
-                {
-                    "name": o.name,
-                    "state": o.state,
-                    "seconds": round(o.seconds, 4),
-                    "change": self.change_of(o.name).value,
-                }
-                for o in last.outcomes.values()
-            ],
-            "seconds": round(last.seconds, 4),
-            "stages": [s.to_json() for s in self.stages],
-        }
-
-
-def _fidelity_json(f: Fidelity) -> dict[str, Any]:
-    return {"fraction": f.fraction, "precision": f.precision, "budget": f.budget}
 
 
 class RunFailed(GhostrunError):
@@ -157,6 +94,57 @@ class Session:
         self.history.save_changes(version.version_id, parent_id, changes)
         return Invocation(version=version, parent_id=parent_id, changes=changes)
 
+    def execute(
+        self,
+        invocation: Invocation,
+        fidelity: Fidelity = FULL,
+        *,
+        kind: RunKind = "user",
+        cancelled: Callable[[], bool] | None = None,
+        on_op: Callable[[OpOutcome], None] | None = None,
+    ) -> RunResult:
+        """Run the invocation's version at one fidelity and record it as one run."""
+        version = invocation.version
+        run_id = self.history.start_run(
+            version.version_id, kind=kind, fidelity=fidelity, parent_id=invocation.parent_id
+        )
+        costs = CostModel(self.history)
+        policy = self._policy(version, costs)
+        hooks = self._hooks(run_id, invocation, on_op, cancelled, policy)
+        warm = WarmStarts(warm_sources(self.history, invocation, fidelity))  # warmstart.py
+        t0 = time.perf_counter()
+        try:
+            with working_directory(self.project.root):
+                executed = self._at_budget(version, fidelity.budget)
+                min_rows = self.project.settings.min_sample_rows
+                executor = Executor(executed, self.cache, fidelity, hooks, costs, min_rows, warm)
+                result = executor.run()
+        except UserCodeError as exc:
+            self._fail(run_id, t0, exc.traceback_text or str(exc), "failed")
+            raise RunFailed(exc, invocation, run_id) from exc
+        except BaseException as exc:
+            self._fail(run_id, t0, str(exc), "cancelled" if _is_cancel(exc) else "failed")
+            raise
+        seconds = time.perf_counter() - t0
+        current = {o.key for o in result.outcomes.values()}
+        enforce_budget(self.store, self.project.settings.storage_budget, policy.survival, current)
+        primary = _primary_name(version, result.metrics)
+        self.history.finish_run(
+            run_id, status="ok", seconds=seconds, metrics=result.metrics, primary=primary
+        )
+        return RunResult(run_id, fidelity, result.metrics, primary, seconds, result.outcomes)
+
+    def _at_budget(self, version: Version, budget: float) -> Version:
+        """The version to execute: with boosting budgets scaled down for a budget < 1."""
+        if budget >= 1.0:
+            return version
+        overrides = budget_overrides(version.workflow, budget)
+        if not overrides:
+            return version
+        workflow = with_knobs(version.workflow, overrides)
+        opened = {name: self.history.opened_files(name) for name in workflow.operators}
+        return build_version(workflow, FileHasher(self.history), opened)
+
     def run_stage(
         self,
         invocation: Invocation,
@@ -167,44 +155,17 @@ class Session:
         cancelled: Callable[[], bool] | None = None,
         on_op: Callable[[OpOutcome], None] | None = None,
     ) -> StageResult:
-        """Run one stage, record it, append it to `invocation.stages` and return it."""
+        """Run one exact stage, append it to `invocation.stages` and return it."""
         started = time.perf_counter() if started is None else started
-        version = invocation.version
-        run_id = self.history.start_run(
-            version.version_id, kind=kind, fidelity=fidelity, parent_id=invocation.parent_id
-        )
-        costs = CostModel(self.history)
-        policy = self._policy(version, costs)
-        hooks = self._hooks(run_id, invocation, on_op, cancelled, policy)
-        t0 = time.perf_counter()
-        try:
-            with working_directory(self.project.root):
-                result = Executor(version, self.cache, fidelity, hooks, costs).run()
-        except UserCodeError as exc:
-            self._fail(run_id, t0, exc.traceback_text or str(exc), "failed")
-            raise RunFailed(exc, invocation, run_id) from exc
-        except BaseException as exc:
-            self._fail(run_id, t0, str(exc), "cancelled" if _is_cancel(exc) else "failed")
-            raise
-        seconds = time.perf_counter() - t0
-        enforce_budget(
-            self.store,
-            self.project.settings.storage_budget,
-            policy.survival,
-            current={o.key for o in result.outcomes.values()},
-        )
-        primary = _primary_name(version, result.metrics)
-        self.history.finish_run(
-            run_id, status="ok", seconds=seconds, metrics=result.metrics, primary=primary
-        )
+        run = self.execute(invocation, fidelity, kind=kind, cancelled=cancelled, on_op=on_op)
         stage = StageResult(
-            run_id=run_id,
+            run_id=run.run_id,
             fidelity=fidelity,
-            metrics=result.metrics,
+            metrics=run.metrics,
             elapsed=time.perf_counter() - started,
-            seconds=seconds,
-            comparison=self._compare(invocation, fidelity, result.metrics, primary),
-            outcomes=result.outcomes,
+            seconds=run.seconds,
+            comparison=self._compare(invocation, fidelity, run.metrics, run.primary),
+            outcomes=run.outcomes,
         )
         invocation.stages.append(stage)
         return stage

@@ -78,10 +78,19 @@ class RunWorker:
         self._conn = parent
 
     def run(
-        self, *, full: bool = True, kind: str = "user", on_event: EventCallback | None = None
+        self,
+        *,
+        mode: str = "full",
+        kind: str = "user",
+        on_event: EventCallback | None = None,
+        full: bool | None = None,
     ) -> Message:
-        """Run the current version; returns the `ghostrun run --json` object."""
-        return self.request({"cmd": "run", "full": full, "kind": kind}, on_event)
+        """Run the current version: `mode` is "ladder", "approx" or "full" (`full=True` is
+        the same as mode "full"). Each finished stage arrives first as an event; returns
+        the `ghostrun run --json` object."""
+        if full:
+            mode = "full"
+        return self.request({"cmd": "run", "mode": mode, "kind": kind}, on_event)
 
     def request(self, request: Message, on_event: EventCallback | None = None) -> Message:
         self.start()
@@ -154,12 +163,23 @@ def serve(conn: Connection, root: str, overrides: Mapping[str, Any]) -> None:
 
 def _handle(session: Any, request: Message, conn: Connection) -> Message:
     from ghostrun.engine.session import RunFailed
+    from ghostrun.engine.stages import run_ladder
 
     try:
         if request.get("cmd") != "run":
             raise GhostrunError(f"unknown worker command {request.get('cmd')!r}")
         invocation = session.prepare(session.load())
-        session.run_stage(invocation, kind=request.get("kind", "user"))
+
+        def send_stage(stage: Any) -> None:
+            conn.send({"type": "event", "event": {"topic": "run.stage", **stage.to_json()}})
+
+        run_ladder(
+            session,
+            invocation,
+            mode=request.get("mode", "full"),
+            kind=request.get("kind", "user"),
+            on_stage=send_stage,
+        )
         return {"type": "result", "result": invocation.to_json()}
     except RunFailed as exc:
         return {"type": "error", "error": _failure(exc)}

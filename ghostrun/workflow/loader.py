@@ -11,7 +11,7 @@ import ast
 import copy
 import inspect
 import sys
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 from types import ModuleType
@@ -150,10 +150,7 @@ def _operator(
     masked = copy.deepcopy(c.node)
     implicit = implicit_knobs(masked, vars(module), options.estimator_modules, file)
     deps = scanner.references(c.node, module)
-    code_hash = hash_parts(
-        normalized_operator(masked, [i.node for i in implicit]),
-        *(f"{k}={v}" for k, v in sorted(deps.items())),
-    )
+    code_hash = operator_code_hash(masked, [i.node for i in implicit], deps)
     params = inspect.signature(c.func).parameters
     return Operator(
         name=c.name,
@@ -167,6 +164,18 @@ def _operator(
         deps=deps,
         source_options=decl.source,
         metric_options=decl.metric,
+    )
+
+
+def operator_code_hash(
+    masked: ast.FunctionDef, knob_nodes: Iterable[ast.AST], deps: Mapping[str, str]
+) -> str:
+    """The code part of an operator's fingerprint: its normalised code with knob values
+    masked (consumes `masked`; pass a copy) plus the fingerprints of what it references.
+    Overlays recompute it to prove they recompiled exactly the fingerprinted code."""
+    return hash_parts(
+        normalized_operator(masked, knob_nodes),
+        *(f"{k}={v}" for k, v in sorted(deps.items())),
     )
 
 

@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from ghostrun.engine.session import Invocation, Session
+from ghostrun.engine.results import Invocation
+from ghostrun.engine.session import Session
 from ghostrun.project import Project
 
 PIPELINE = """\
