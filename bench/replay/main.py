@@ -13,6 +13,7 @@ import json
 import os
 import platform
 import shlex
+import signal
 import statistics
 import subprocess
 import sys
@@ -123,6 +124,10 @@ def _replay(session: Session, runners: list[Runner], steps: list[Edit], template
         print(f"[{i:>2}/{len(steps) - 1}] {edit.name:<22} " + " · ".join(line), flush=True)
 
 
+def _interrupt(_signum: int, _frame: object) -> None:
+    raise KeyboardInterrupt
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     rows = args.rows or (QUICK_ROWS if args.quick else FULL_ROWS)
@@ -148,10 +153,14 @@ def main(argv: list[str] | None = None) -> int:
         print("note: without the plain runner there is no reference: STALE is not checked.")
     runners = [RUNNERS[name](ctx) for name in names]
     print(f"replaying {len(edits)} edits on {rows:,} rows through {', '.join(names)}")
+    signal.signal(signal.SIGTERM, _interrupt)
     try:
         for runner in runners:
             runner.prepare(template)
         _replay(session, runners, steps, template)
+    except KeyboardInterrupt:
+        session.interrupted = True
+        print("\ninterrupted: reporting the steps every runner completed", flush=True)
     finally:
         for runner in runners:
             runner.close()

@@ -32,6 +32,12 @@ class Session:
     cache_bytes: dict[str, int | None] = field(default_factory=dict)
     csv_bytes: int = 0
     process_start: dict[str, float] = field(default_factory=dict)
+    interrupted: bool = False
+
+    def completed_steps(self) -> int:
+        """Steps every runner that ran finished (fewer than all after an interrupt)."""
+        counts = [len(outs) for name, outs in self.outcomes.items() if name not in self.skipped]
+        return min(counts, default=0)
 
 
 def _is_stale(out: Outcome, base: Outcome | None) -> bool:
@@ -40,7 +46,7 @@ def _is_stale(out: Outcome, base: Outcome | None) -> bool:
 
 
 def _runner_summary(s: Session, name: str) -> dict[str, Any]:
-    outs = s.outcomes.get(name, [])
+    outs = s.outcomes.get(name, [])[: s.completed_steps()]
     base = s.outcomes.get(BASELINE_RUNNER, [])
     steps = []
     for i, out in enumerate(outs):
@@ -75,7 +81,9 @@ def _targets(s: Session, runners: dict[str, dict[str, Any]]) -> list[dict[str, A
         out.append({"target": what, "measured": value, "met": ok})
 
     for name, limit in (("ghostrun", 1.25), ("ghostrun-hot", 1.1)):
-        ratio = runners.get(name, {}).get("vs_oracle")
+        if name not in runners or "oracle" not in runners:
+            continue
+        ratio = runners[name]["vs_oracle"]
         add(f"{name} cumulative <= {limit}x oracle",
             None if ratio is None else round(ratio, 3), None if ratio is None else ratio <= limit)
     gr_total = runners.get("ghostrun", {}).get("cumulative_seconds")
@@ -110,7 +118,8 @@ def summarise(s: Session) -> dict[str, Any]:
               "description": e.description, "touches": sorted(e.touches),
               "comment_only": e.comment_only, "helper": e.helper}
              for i, e in enumerate(s.steps)]
-    return {"command": s.command, "config": s.config, "csv_bytes": s.csv_bytes,
+    return {"command": s.command, "config": s.config, "complete": not s.interrupted,
+            "steps_completed": s.completed_steps(), "csv_bytes": s.csv_bytes,
             "process_start_seconds": s.process_start, "steps": steps, "runners": runners,
             "targets": _targets(s, runners)}
 
@@ -199,5 +208,8 @@ def render(summary: dict[str, Any]) -> str:
         parts.append("Issue 3 targets:\n" + "\n".join(
             f"  [{marks[t['met']]:>6}] {t['target']}: {t['measured']}"
             for t in summary["targets"]))
+    if not summary["complete"]:
+        parts.append(f"INCOMPLETE: interrupted after {summary['steps_completed']} of "
+                     f"{len(summary['steps'])} steps; totals cover those steps only.")
     parts.append(f"Reproduce: {summary['command']}")
     return "\n\n".join(parts)

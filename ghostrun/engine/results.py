@@ -85,6 +85,7 @@ class Invocation:
                     "state": o.state,
                     "seconds": round(o.seconds, 4),
                     "change": self.change_of(o.name).value,
+                    "warm_start": o.warm_start,  # None, "exact" or "approximate"
                 }
                 for o in last.outcomes.values()
             ],

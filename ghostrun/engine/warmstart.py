@@ -149,7 +149,7 @@ class _Family:
     budget: str
     rounds: Callable[[Any], int]  # boosting rounds (trees) a fitted model holds
     inexact: Callable[[Any, Any, _Call], str | None]  # why continuing is not exact
-    resume: Callable[[_Family, Any, Any, Fit, _Call], bool]
+    resume: Callable[[_Family, Any, Any, Fit, _Call, bool], bool]  # ..., exact → done?
 
 
 def _call_inexact(call: _Call) -> str | None:
@@ -198,25 +198,29 @@ def _xgb_inexact(est: Any, old: Any, call: _Call) -> str | None:
     return None
 
 
-_XGB_SAMPLING = ("subsample", "colsample_bytree", "colsample_bylevel", "colsample_bynode")
-_XGB_SAMPLING += ("num_parallel_tree",)
+_XGB_SAMPLING = ("subsample", "colsample_bytree", "colsample_bylevel", "colsample_bynode",
+                 "num_parallel_tree")  # fmt: skip
 
 
 def _always_inexact(reason: str) -> Callable[[Any, Any, _Call], str]:
     return lambda est, old, call: reason
 
 
-def _resume_sklearn(family: _Family, est: Any, old: Any, fit: Fit, call: _Call) -> bool:
-    """Copy the old model's fitted state into `est`, fit with `warm_start`, switch it off."""
+def _resume_sklearn(
+    family: _Family, est: Any, old: Any, fit: Fit, call: _Call, exact: bool
+) -> bool:
+    """Copy the old model's fitted state into `est`, fit with `warm_start`, switch it off.
+    An exact continuation must end with the full budget (no early stop)."""
     params = set(est.get_params(deep=False))
     before = dict(vars(est))
     vars(est).update(copy.deepcopy({k: v for k, v in vars(old).items() if k not in params}))
+    _relink_generator(est)
     est.warm_start = True
     try:
         with warnings.catch_warnings():
             warnings.filterwarnings("ignore", message=".*warm_start.*")
             fit(est, *call.args, **call.kwargs)
-        done = family.rounds(est) == getattr(est, family.budget)
+        done = not exact or family.rounds(est) == getattr(est, family.budget)
     except Exception:  # noqa: BLE001 - any failure: fall back to fitting from scratch
         done = False
     est.warm_start = False
@@ -226,10 +230,20 @@ def _resume_sklearn(family: _Family, est: Any, old: Any, fit: Fit, call: _Call) 
     return done
 
 
+def _relink_generator(est: Any) -> None:
+    """GradientBoosting's trees hold its generator `_rng` itself; a joblib round trip (the
+    store) gives them a copy instead. Share it again, as training from scratch does."""
+    rng = vars(est).get("_rng")
+    if isinstance(rng, np.random.RandomState):
+        for tree in np.ravel(est.estimators_):
+            if isinstance(getattr(tree, "random_state", None), np.random.RandomState):
+                tree.random_state = rng
+
+
 def _resume_booster(argument: str, booster: Callable[[Any], Any]) -> Callable[..., bool]:
     """LightGBM `init_model` / XGBoost `xgb_model`: fit only the missing rounds."""
 
-    def resume(family: _Family, est: Any, old: Any, fit: Fit, call: _Call) -> bool:
+    def resume(family: _Family, est: Any, old: Any, fit: Fit, call: _Call, exact: bool) -> bool:
         if argument in call.kwargs or len(call.args) > 2:
             return False
         total = getattr(est, family.budget)
@@ -366,7 +380,7 @@ class FitTracker:
         if kind is not None:
             self.kinds.add(kind)
         if spec is not None and kind != "approximate":
-            self._notes[id(est)] = (weakref.ref(est), dataclasses.asdict(spec), digest(est).hex)
+            self._notes[id(est)] = (weakref.ref(est), dataclasses.asdict(spec), _state(est))
         return result
 
     def _continue(
@@ -382,7 +396,7 @@ class FitTracker:
                 self.reasons.append(f"{type(est).__name__}: {reason}")
                 if not self.approximate:
                     return None
-            if family.resume(family, est, old, fit, call):
+            if family.resume(family, est, old, fit, call, reason is None):
                 return "exact" if reason is None else "approximate"
             return None
         return None
@@ -402,7 +416,7 @@ class FitTracker:
 
     def _record(self, est: Any) -> dict[str, Any] | None:
         held = self._notes.get(id(est))
-        if held is None or held[0]() is not est or digest(est).hex != held[2]:
+        if held is None or held[0]() is not est or _state(est) != held[2]:
             return None
         return held[1]
 
@@ -449,6 +463,11 @@ def _describe(family: _Family, est: Any, call: _Call) -> _Fit | None:
     kind = type(est)
     version = str(getattr(sys.modules.get(kind.__module__.split(".")[0]), "__version__", ""))
     return _Fit(f"{kind.__module__}.{kind.__name__}", version, plain, int(budget), data.hex)
+
+
+def _state(est: Any) -> str:
+    """A digest of a model's state, without what a meta-estimator sets only during `fit`."""
+    return digest({k: v for k, v in vars(est).items() if k != "_parent_callback_ctx"}).hex
 
 
 def _estimators(value: Any, depth: int = 0) -> Iterator[Any]:

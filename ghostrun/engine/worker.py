@@ -10,6 +10,7 @@ A worker that dies mid-run is reported as a `WorkerCrashed` and restarted on nex
 from __future__ import annotations
 
 import multiprocessing as mp
+import os
 import traceback
 from collections.abc import Callable, Mapping
 from multiprocessing.connection import Connection
@@ -145,6 +146,7 @@ class RunWorker:
 
 def serve(conn: Connection, root: str, overrides: Mapping[str, Any]) -> None:
     """Child side: one session for the worker's life; one request at a time."""
+    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # see ghostrun.cli
     from ghostrun.engine.session import Session
     from ghostrun.project import Project
     from ghostrun.reuse.memory import MemoryCache

@@ -129,6 +129,10 @@ def run_process(cmd: list[str], ctx: Context, cwd: Path) -> Finished:
         kill_group(proc)
         out, err = proc.communicate()
         code = None
+    except BaseException:  # interrupted: leave nothing of ours running
+        kill_group(proc)
+        proc.wait()
+        raise
     return Finished(time.perf_counter() - started, code, out, err)
 
 

@@ -1,0 +1,128 @@
+"""Approximate stages through a real session: samples, seeds, paired deltas, budgets."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from ghostrun.engine.results import Invocation
+from ghostrun.engine.session import Session
+from ghostrun.engine.stages import run_ladder
+from ghostrun.errors import RunCancelled
+from ghostrun.history import History
+from ghostrun.project import Project
+
+from .conftest import write_table
+
+PIPELINE = '''\
+import ghostrun as gr
+import pandas as pd
+from lightgbm import LGBMClassifier
+from sklearn.metrics import roc_auc_score
+
+
+@gr.source
+def raw(path="data/table.csv") -> pd.DataFrame:
+    return pd.read_csv(path)
+
+
+@gr.op
+def model(raw):
+    n = len(raw) * 2 // 3
+    clf = LGBMClassifier(n_estimators=80, learning_rate=0.1, num_leaves=15, verbose=-1, n_jobs=1)
+    return clf.fit(raw[["a", "b", "c"]][:n], raw["y"][:n])
+
+
+@gr.metric(goal="max")
+def auc(model, raw) -> float:
+    n = len(raw) * 2 // 3
+    return float(roc_auc_score(raw["y"][n:], model.predict_proba(raw[["a", "b", "c"]][n:])[:, 1]))
+
+
+@gr.metric(goal="max")
+def trees(model) -> float:
+    return float(model.n_estimators)
+
+
+@gr.metric(goal="max")
+def rows(raw) -> float:
+    return float(len(raw))
+'''
+
+
+@pytest.fixture
+def root(tmp_path: Path) -> Path:
+    (tmp_path / "pyproject.toml").write_text('[tool.ghostrun]\nworkflow = "pipeline.py"\n')
+    (tmp_path / "pipeline.py").write_text(PIPELINE)
+    write_table(tmp_path / "data" / "table.csv", rows=60_000)
+    return tmp_path
+
+
+def ladder(root: Path, mode: str = "approx", **kwargs: object) -> Invocation:
+    with Session(Project.open(root)) as session:
+        invocation = session.prepare(session.load())
+        return run_ladder(session, invocation, mode=mode, **kwargs)  # type: ignore[arg-type]
+
+
+def edit(root: Path, old: str, new: str) -> None:
+    path = root / "pipeline.py"
+    text = path.read_text()
+    assert old in text
+    path.write_text(text.replace(old, new, 1))
+
+
+def test_first_stage_samples_rows_scales_the_budget_and_repeats_on_seeds(root: Path) -> None:
+    inv = ladder(root)
+    (stage,) = inv.stages
+    assert stage.fidelity.fraction < 1 and stage.fidelity.budget < 1 and stage.seeds >= 2
+    assert 1500 <= stage.metrics["rows"] < 60_000 * stage.fidelity.fraction * 1.2
+    assert stage.metrics["trees"] == round(80 * stage.fidelity.budget)
+    assert stage.comparison is None  # a first version has nothing to compare with
+    with History(root / ".ghostrun" / "history.sqlite") as h:
+        seeds = sorted(r.fidelity.seed for r in h.runs() if r.fidelity.fraction < 1)
+    assert seeds == list(range(stage.seeds))
+
+
+def test_full_stage_is_exact_and_unscaled(root: Path) -> None:
+    inv = ladder(root, mode="full")
+    (stage,) = inv.stages
+    assert stage.metrics["trees"] == 80.0 and stage.metrics["rows"] == 60_000
+
+
+def test_second_version_gets_a_paired_delta_on_the_same_rows(root: Path) -> None:
+    first = ladder(root).stages[0]
+    edit(root, "num_leaves=15", "num_leaves=3")
+    second = ladder(root).stages[0]
+    assert second.fidelity == first.fidelity
+    assert second.metrics["rows"] == first.metrics["rows"]  # same sample
+    c = second.comparison
+    assert c is not None and c.uncertainty is not None
+    assert c.delta == pytest.approx(second.metrics["auc"] - first.metrics["auc"])
+    assert c.verdict in ("better", "worse", "unclear")
+
+
+def test_an_approximate_stage_is_deterministic_and_cached(root: Path) -> None:
+    first = ladder(root).stages[0]
+    again = ladder(root).stages[0]
+    assert again.metrics == first.metrics
+    assert all(o.state != "computed" for o in again.outcomes.values())
+
+
+def test_a_newer_save_cancels_between_operators(root: Path) -> None:
+    with pytest.raises(RunCancelled):
+        ladder(root, cancelled=lambda: True)
+    with History(root / ".ghostrun" / "history.sqlite") as h:
+        statuses = {r.status for r in h.runs()}
+    assert statuses == {"cancelled"}
+
+
+def test_ladder_json_lists_every_stage_in_order(root: Path) -> None:
+    ladder(root, mode="full")  # calibrates the runtime model
+    edit(root, "num_leaves=15", "num_leaves=7")
+    inv = ladder(root, mode="approx")
+    data = inv.to_json()
+    assert [s["fidelity"]["fraction"] for s in data["stages"]] == sorted(
+        s["fidelity"]["fraction"] for s in data["stages"]
+    )
+    assert all(s["elapsed"] > 0 for s in data["stages"])
