@@ -59,34 +59,29 @@ def test_defaults(root: Path) -> None:
     assert settings.inputs == {}
     assert settings.storage_budget == 2 * GiB
     assert settings.memory_budget == 1 * GiB
-    assert settings.run_timeout == 900.0
-    assert settings.run_memory_limit == 8 * GiB
-    assert settings.quiet_period == 20.0
-    assert settings.notify == "auto"
     assert settings.estimator_modules == ("sklearn", "xgboost", "lightgbm")
     assert settings.min_sample_rows == 1500
-    assert settings.cluster is None
 
 
 @pytest.mark.parametrize(
     ("in_file", "in_env", "on_cli", "expected"),
     [
-        (False, False, False, 900.0),
-        (True, False, False, 30.0),
-        (True, True, False, 40.0),
-        (False, True, False, 40.0),
-        (True, True, True, 50.0),
-        (True, False, True, 50.0),
+        (False, False, False, 1500),
+        (True, False, False, 300),
+        (True, True, False, 400),
+        (False, True, False, 400),
+        (True, True, True, 500),
+        (True, False, True, 500),
     ],
     ids=["default", "file", "env-over-file", "env", "cli-over-env-and-file", "cli-over-file"],
 )
 def test_source_priority(root: Path, in_file: bool, in_env: bool, on_cli: bool,
-                         expected: float) -> None:
+                         expected: int) -> None:
     if in_file:
-        write_pyproject(root, "run_timeout = 30\n")
-    environ = {"GHOSTRUN_RUN_TIMEOUT": "40"} if in_env else {}
-    overrides = {"run_timeout": 50.0} if on_cli else {}
-    assert load(root, overrides, environ).run_timeout == expected
+        write_pyproject(root, "min_sample_rows = 300\n")
+    environ = {"GHOSTRUN_MIN_SAMPLE_ROWS": "400"} if in_env else {}
+    overrides = {"min_sample_rows": 500} if on_cli else {}
+    assert load(root, overrides, environ).min_sample_rows == expected
 
 
 def test_ghostrun_toml_wins_over_pyproject(root: Path, caplog: pytest.LogCaptureFixture) -> None:
@@ -129,13 +124,8 @@ TEXT_CASES: dict[str, tuple[str, Any]] = {
     "inputs": ('{"path": "a.csv", "k": [1, 2]}', {"path": "a.csv", "k": [1, 2]}),
     "storage_budget": ("500MB", 500_000_000),
     "memory_budget": ("1.5G", int(1.5 * GiB)),
-    "run_timeout": ("2.5", 2.5),
-    "run_memory_limit": ("4GiB", 4 * GiB),
-    "quiet_period": ("0", 0.0),
-    "notify": ("notify-send", "notify-send"),
     "estimator_modules": ("sklearn, catboost", ("sklearn", "catboost")),
     "min_sample_rows": ("200", 200),
-    "cluster": ("tcp://10.0.0.1:8786", "tcp://10.0.0.1:8786"),
 }
 
 
@@ -159,12 +149,14 @@ def test_every_setting_reads_from_its_flag(root: Path, name: str) -> None:
 
 
 def test_settings_normalise_on_construction() -> None:
-    settings = Settings(storage_budget="500MB", estimator_modules=["sklearn"], run_timeout=5)
+    settings = Settings(storage_budget="500MB", estimator_modules=["sklearn"],
+                        inputs={"k": (1, 2)})
     assert settings.storage_budget == 500_000_000
     assert settings.estimator_modules == ("sklearn",)
-    assert settings.run_timeout == 5.0 and isinstance(settings.run_timeout, float)
-    with pytest.raises(ConfigError, match=r"Settings\.run_timeout must be a number of seconds"):
-        Settings(run_timeout="soon")
+    assert settings.inputs == {"k": [1, 2]} and isinstance(settings.inputs["k"], list)
+    with pytest.raises(ConfigError,
+                       match=r"Settings\.min_sample_rows must be a whole number of at least 1"):
+        Settings(min_sample_rows="soon")
 
 
 def test_settings_survive_pickling_for_worker_processes() -> None:
@@ -190,24 +182,24 @@ def test_non_utf8_config_is_reported(root: Path) -> None:
 @pytest.mark.parametrize(
     ("line", "message"),
     [
-        ('run_timeout = "soon"',
-         "run_timeout must be a number of seconds greater than 0, got 'soon'."),
-        ("run_timeout = 0", "run_timeout must be a number of seconds greater than 0, got 0."),
-        ("run_timeout = true", "run_timeout must be a number of seconds greater than 0"),
-        ("quiet_period = -1", "quiet_period must be a number of seconds (0 or more), got -1."),
+        ('min_sample_rows = "soon"',
+         "min_sample_rows must be a whole number of at least 1, got 'soon'."),
+        ("min_sample_rows = -3", "min_sample_rows must be a whole number of at least 1, got -3."),
+        ("min_sample_rows = true", "min_sample_rows must be a whole number of at least 1"),
+        ("storage_budget = -1", 'storage_budget must be a size in bytes (an integer, or a '
+                                'string like "2GiB" or "500MB"), got -1.'),
         ('goal = "maximize"', 'goal must be one of "max", "min", got \'maximize\'.'),
-        ('notify = "email"',
-         'notify must be one of "auto", "desktop", "notify-send", "off", got \'email\'.'),
+        ('goal = "MAX"', 'goal must be one of "max", "min", got \'MAX\'.'),
         ('storage_budget = "lots"', "storage_budget must be a size in bytes"),
         ("memory_budget = -1", "memory_budget must be a size in bytes"),
-        ("run_memory_limit = 1.5", "run_memory_limit must be a size in bytes"),
+        ("memory_budget = 1.5", "memory_budget must be a size in bytes"),
         ("min_sample_rows = 0", "min_sample_rows must be a whole number of at least 1, got 0."),
         ("min_sample_rows = 1.5", "min_sample_rows must be a whole number of at least 1"),
         ('estimator_modules = "sklearn"',
          "estimator_modules must be a list of package names, got 'sklearn'."),
         ('estimator_modules = ["my-pkg"]', "estimator_modules must be a list of package names"),
         ("workflow = 3", "workflow must be a non-empty string, got 3."),
-        ('cluster = ""', "cluster must be a non-empty string, got ''."),
+        ('metric = ""', "metric must be a non-empty string, got ''."),
         ("inputs = 3", "inputs must be a table of input names to values, got 3."),
         ('inputs = {"1x" = 1}', "inputs must be a table whose keys are parameter names"),
         ("inputs = {day = 2024-01-01}", "inputs must be a table of JSON-like values"),
@@ -222,8 +214,8 @@ def test_wrong_type_in_pyproject_names_file_and_key(root: Path, line: str, messa
 
 
 def test_wrong_type_in_ghostrun_toml_names_that_file(root: Path) -> None:
-    (root / "ghostrun.toml").write_text('run_timeout = "soon"\n')
-    with pytest.raises(ConfigError, match=r"^ghostrun\.toml: run_timeout must be a number"):
+    (root / "ghostrun.toml").write_text('min_sample_rows = "soon"\n')
+    with pytest.raises(ConfigError, match=r"^ghostrun\.toml: min_sample_rows must be a whole"):
         load(root)
 
 
@@ -240,9 +232,9 @@ def test_wrong_file_is_named_relative_to_where_the_user_is(
 @pytest.mark.parametrize(
     ("variable", "text", "message"),
     [
-        ("GHOSTRUN_RUN_TIMEOUT", "soon", "environment variable GHOSTRUN_RUN_TIMEOUT must be "
-                                         "a number of seconds greater than 0, got 'soon'."),
-        ("GHOSTRUN_RUN_TIMEOUT", "nan", "GHOSTRUN_RUN_TIMEOUT must be a number of seconds"),
+        ("GHOSTRUN_GOAL", "up", "environment variable GHOSTRUN_GOAL must be "
+                                'one of "max", "min", got \'up\'.'),
+        ("GHOSTRUN_MIN_SAMPLE_ROWS", "0", "GHOSTRUN_MIN_SAMPLE_ROWS must be a whole number"),
         ("GHOSTRUN_INPUTS", "path=a.csv", "GHOSTRUN_INPUTS must be a table of input names to "
                                           "values, got 'path=a.csv'."),
         ("GHOSTRUN_INPUTS", '{"1x": 1}', "GHOSTRUN_INPUTS must be a table whose keys are "
@@ -250,7 +242,7 @@ def test_wrong_file_is_named_relative_to_where_the_user_is(
         ("GHOSTRUN_STORAGE_BUDGET", "2 parsecs", "GHOSTRUN_STORAGE_BUDGET must be a size"),
         ("GHOSTRUN_MIN_SAMPLE_ROWS", "many", "GHOSTRUN_MIN_SAMPLE_ROWS must be a whole number"),
     ],
-    ids=["timeout-word", "timeout-nan", "inputs-not-json", "inputs-bad-key", "size", "rows"],
+    ids=["goal-word", "rows-zero", "inputs-not-json", "inputs-bad-key", "size", "rows"],
 )
 def test_wrong_environment_variable_is_named(root: Path, variable: str, text: str,
                                             message: str) -> None:
@@ -260,8 +252,8 @@ def test_wrong_environment_variable_is_named(root: Path, variable: str, text: st
 
 
 def test_wrong_override_names_the_flag(root: Path) -> None:
-    with pytest.raises(ConfigError, match=r"^option --run-timeout must be a number of seconds"):
-        load(root, {"run_timeout": "soon"})
+    with pytest.raises(ConfigError, match=r"^option --min-sample-rows must be a whole number"):
+        load(root, {"min_sample_rows": "soon"})
     with pytest.raises(ConfigError, match=r"^option --input must be a table"):
         load(root, {"inputs": ["a"]})
 
@@ -269,8 +261,8 @@ def test_wrong_override_names_the_flag(root: Path) -> None:
 @pytest.mark.parametrize(
     ("key", "hint"),
     [
-        ("run_timout", "did you mean 'run_timeout'?"),
-        ("run-timeout", "did you mean 'run_timeout'?"),
+        ("storage_budgt", "did you mean 'storage_budget'?"),
+        ("storage-budget", "did you mean 'storage_budget'?"),
         ("worklfow", "did you mean 'workflow'?"),
         ("zzz", "known settings: workflow, metric, goal, inputs"),
     ],
@@ -285,8 +277,8 @@ def test_unknown_key_suggests_the_near_one(root: Path, key: str, hint: str) -> N
 
 
 def test_unknown_override_suggests_the_near_one(root: Path) -> None:
-    with pytest.raises(ConfigError, match="did you mean 'quiet_period'"):
-        load(root, {"quiet_perod": 3})
+    with pytest.raises(ConfigError, match="did you mean 'min_sample_rows'"):
+        load(root, {"min_sampel_rows": 3})
 
 
 def test_table_header_in_ghostrun_toml_says_to_remove_it(root: Path) -> None:
@@ -298,7 +290,7 @@ def test_table_header_in_ghostrun_toml_says_to_remove_it(root: Path) -> None:
 @pytest.mark.parametrize("file_name", ["pyproject.toml", "ghostrun.toml"])
 def test_toml_syntax_error_names_file_and_line(root: Path, file_name: str) -> None:
     header = "[tool.ghostrun]\n" if file_name == "pyproject.toml" else ""
-    (root / file_name).write_text(header + 'workflow = "pipeline.py"\nrun_timeout = \n')
+    (root / file_name).write_text(header + 'workflow = "pipeline.py"\nmin_sample_rows = \n')
     line = 3 if header else 2
     with pytest.raises(ConfigError) as info:
         load(root)
@@ -378,9 +370,9 @@ def test_no_flags_means_no_overrides() -> None:
 
 
 def test_flags_become_overrides() -> None:
-    result = invoke(["--run-timeout", "60", "--storage-budget", "1GiB", "--goal", "min"])
+    result = invoke(["--min-sample-rows", "60", "--storage-budget", "1GiB", "--goal", "min"])
     assert result.exit_code == 0, result.output
-    assert json_overrides(result) == {"goal": "min", "storage_budget": GiB, "run_timeout": 60.0}
+    assert json_overrides(result) == {"goal": "min", "storage_budget": GiB, "min_sample_rows": 60}
 
 
 def test_inputs_from_repeated_input_flags() -> None:
@@ -405,11 +397,11 @@ def test_later_input_flag_wins() -> None:
     [
         (["--input", "noequals"], "must be NAME=VALUE"),
         (["--input", "1x=3"], "must be NAME=VALUE"),
-        (["--run-timeout", "soon"], "must be a number of seconds greater than 0, got 'soon'"),
+        (["--min-sample-rows", "soon"], "must be a whole number of at least 1, got 'soon'"),
         (["--goal", "up"], 'must be one of "max", "min"'),
         (["--storage-budget", "big"], "must be a size in bytes"),
     ],
-    ids=["input-no-equals", "input-bad-name", "timeout", "goal", "size"],
+    ids=["input-no-equals", "input-bad-name", "rows", "goal", "size"],
 )
 def test_bad_flag_is_a_usage_error(args: list[str], message: str) -> None:
     result = invoke(args)
@@ -445,9 +437,8 @@ def test_config_text_round_trips(root: Path, table: str | None) -> None:
     settings = Settings(
         workflow="flows/main.py", metric="rmse", goal="min",
         inputs={"path": "data/x.csv", "weights": {"a b": [1.5, True]}},
-        storage_budget=12345, memory_budget="3GiB", run_timeout=60.5, quiet_period=0,
-        notify="off", estimator_modules=("catboost",), min_sample_rows=10,
-        cluster="tcp://h:1",
+        storage_budget=12345, memory_budget="3GiB", estimator_modules=("catboost",),
+        min_sample_rows=10,
     )
     name = "pyproject.toml" if table else "ghostrun.toml"
     (root / name).write_text(settings.to_toml_text(table))

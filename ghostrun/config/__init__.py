@@ -7,9 +7,9 @@ twice).
 
 Where settings come from, highest priority first (`sources._resolve`):
 
-1. a command-line flag, `--kebab-case` (`--run-timeout 60`; `--input NAME=VALUE` for
+1. a command-line flag, `--kebab-case` (`--storage-budget 4GiB`; `--input NAME=VALUE` for
    `inputs`, repeatable);
-2. an environment variable `GHOSTRUN_<NAME>` (`GHOSTRUN_RUN_TIMEOUT=60`); an empty
+2. an environment variable `GHOSTRUN_<NAME>` (`GHOSTRUN_STORAGE_BUDGET=4GiB`); an empty
    variable counts as unset; `inputs` is a JSON object there, `estimator_modules` a
    comma-separated list;
 3. the project's config file: `ghostrun.toml` with the settings as *top-level keys*, or
@@ -17,10 +17,11 @@ Where settings come from, highest priority first (`sources._resolve`):
    wins and `[tool.ghostrun]` is ignored (with a logged warning);
 4. the field's default.
 
-TOML keys are the field names with underscores (`run_timeout = 60`). `inputs` is merged
-key by key across sources with the same priority, so `--input path=small.csv` replaces one
-input and keeps the others from the file. Values are checked wherever they come from; a
-wrong one raises `ConfigError` naming the source, the key and what is expected.
+TOML keys are the field names with underscores (`storage_budget = "4GiB"`). `inputs` is
+merged key by key across sources with the same priority, so `--input path=small.csv`
+replaces one input and keeps the others from the file. Values are checked wherever they
+come from; a wrong one raises `ConfigError` naming the source, the key and what is
+expected.
 
 Modules, lowest first: `kinds` (value kinds: check, parse, show), `spec` (what a field
 declares and what is derived from it), `toml_text` (the commented config file),
@@ -30,7 +31,7 @@ overrides, resolution), `options` (the click options).
 
 from ghostrun.config.kinds import parse_size
 from ghostrun.config.options import overrides_from_click, settings_options
-from ghostrun.config.settings import NotifyMode, Settings
+from ghostrun.config.settings import Settings
 from ghostrun.config.sources import (
     CONFIG_FILE,
     config_file,
@@ -43,7 +44,6 @@ from ghostrun.config.spec import ENV_PREFIX
 __all__ = [
     "CONFIG_FILE",
     "ENV_PREFIX",
-    "NotifyMode",
     "Settings",
     "config_file",
     "display_path",

@@ -26,7 +26,6 @@ __all__ = [
     "choice",
     "expected_phrase",
     "parse_size",
-    "seconds",
 ]
 
 
@@ -80,25 +79,6 @@ def choice(*options: str) -> Kind:
         check=check,
         parse=check,
         metavar="[" + "|".join(options) + "]",
-    )
-
-
-def seconds(*, positive: bool) -> Kind:
-    """A finite number of seconds, as a float; more than 0 when `positive`, else 0 or more."""
-    def check(value: object) -> float:
-        if isinstance(value, bool) or not isinstance(value, int | float):
-            raise ValueError
-        amount = float(value)
-        if not math.isfinite(amount) or amount < 0 or (positive and amount == 0):
-            raise ValueError
-        return amount
-
-    return Kind(
-        expected="a number of seconds" + (" greater than 0" if positive else " (0 or more)"),
-        check=check,
-        parse=lambda text: check(float(text)),
-        metavar="SECONDS",
-        show=lambda s: int(s) if float(s).is_integer() else s,
     )
 
 

@@ -9,16 +9,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
-from typing import Any, Literal
+from typing import Any
 
-from ghostrun.config.kinds import COUNT, INPUTS, MODULES, OPTIONAL_STR, SIZE, STR, choice, seconds
+from ghostrun.config.kinds import COUNT, INPUTS, MODULES, OPTIONAL_STR, SIZE, STR, choice
 from ghostrun.config.spec import checked, setting
 from ghostrun.config.toml_text import toml_text
 from ghostrun.workflow.types import Goal
 
-__all__ = ["NotifyMode", "Settings"]
-
-NotifyMode = Literal["auto", "desktop", "notify-send", "off"]
+__all__ = ["Settings"]
 
 _GiB = 1024**3
 
@@ -28,9 +26,9 @@ class Settings:
     """All of ghostrun's settings for one project; see the `ghostrun.config` docstring for
     sources.
 
-    Values are checked and normalised on construction (sizes become bytes, seconds
-    floats, lists tuples), so `Settings(storage_budget="500MB")` works and a wrong value
-    fails here rather than deep inside the daemon.
+    Values are checked and normalised on construction (sizes become bytes, lists tuples),
+    so `Settings(storage_budget="500MB")` works and a wrong value fails here rather than
+    deep inside a run.
     """
 
     workflow: str = setting(
@@ -50,26 +48,12 @@ class Settings:
         2 * _GiB, "Disk space the result cache under .ghostrun/cache may use.", SIZE)
     memory_budget: int = setting(
         1 * _GiB, "Memory the run worker may use to keep recent intermediates hot.", SIZE)
-    run_timeout: float = setting(
-        900.0, "Seconds one run may take before its worker is stopped and replaced.",
-        seconds(positive=True))
-    run_memory_limit: int = setting(
-        8 * _GiB, "Memory a run worker may use before it is stopped and replaced.", SIZE)
-    quiet_period: float = setting(
-        20.0, "Seconds without a save before idle-time exploration starts.",
-        seconds(positive=False))
-    notify: NotifyMode = setting(
-        "auto", "Where results are announced: auto (desktop, else notify-send, else the log "
-        "only), desktop, notify-send, or off.", choice("auto", "desktop", "notify-send", "off"))
     estimator_modules: tuple[str, ...] = setting(
         ("sklearn", "xgboost", "lightgbm"), "Packages whose estimator constructors' literal "
         "keyword arguments count as implicit knobs.", MODULES)
     min_sample_rows: int = setting(
         1500, "Fewest rows an approximate run samples; smaller sources are never sampled.",
         COUNT)
-    cluster: str | None = setting(
-        None, "Address of an existing Dask scheduler for exploration trials; local worker "
-        "processes when unset.", OPTIONAL_STR, example="tcp://127.0.0.1:8786")
 
     def __post_init__(self) -> None:
         for f in fields(self):

@@ -13,23 +13,22 @@ kept only for models whose state is exactly one fit's result (checked by digest 
 operator returns), so an exactly continued model can be continued again.
 
 Exact families, used for full results, continue the library's own way and end in the same
-model as training from scratch (tests/engine/test_warmstart.py proves it per family):
-scikit-learn RandomForest*, ExtraTrees*, GradientBoosting* and HistGradientBoosting* with
-`warm_start`, given a fixed integer `random_state` (HistGradientBoosting: also None where
-the seed is provably unused), no early stopping, and `fit(X, y[, sample_weight])` only.
-LightGBM (`init_model`) and XGBoost (`xgb_model`) restart their random generators and keep
-the continuation in the model (iteration count, init predictor): approximate only, as is an
-exact family outside its conditions. Approximate continuations happen only with
-`WarmStarts(approximate=True)`; the executor then keeps the result off the normal key.
+model as training from scratch (tests/engine/test_warmstart.py proves it per family, field
+by field): scikit-learn RandomForest*, ExtraTrees*, GradientBoosting* and
+HistGradientBoosting* with `warm_start`, given a fixed integer `random_state`
+(HistGradientBoosting: also None where the seed is provably unused), no early stopping and
+`fit(X, y[, sample_weight])`; XGBoost with `xgb_model` when nothing is sampled (its
+generator restarts). LightGBM (`init_model`) keeps the continuation in the model (iteration
+count, init predictor): approximate only, as is any family outside its conditions.
+Approximate continuations happen only with `WarmStarts(approximate=True)`, and the executor
+then keeps the result off the normal key.
 """
 
 from __future__ import annotations
 
-import copy
 import dataclasses
 import functools
 import sys
-import warnings
 import weakref
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -38,6 +37,7 @@ from typing import Any, Literal, Protocol
 import numpy as np
 
 from ghostrun.approx.scaling import is_budget
+from ghostrun.engine.warmfamilies import Call, Family, Fit, family_of, loaded_classes
 from ghostrun.reuse.digest import digest
 from ghostrun.workflow.hashing import hash_parts
 from ghostrun.workflow.types import Change, Fidelity, OpChange, Operator
@@ -45,7 +45,6 @@ from ghostrun.workflow.version import Version
 
 WarmKind = Literal["exact", "approximate"]
 _FORMAT = "ghostrun-warmstart-1"
-_HGB_BIN_SUBSAMPLE = 200_000  # rows above which HistGradientBoosting bins a random sample
 _MAX_DEPTH = 6  # how deep outputs are searched for estimators
 
 
@@ -56,7 +55,7 @@ class _Store(Protocol):
     ) -> Any: ...
 
 
-class _Invocation(Protocol):  # engine.results.Invocation (imported there from here)
+class _Invocation(Protocol):  # what warm_sources needs of engine.results.Invocation
     @property
     def version(self) -> Version: ...
     @property
@@ -123,179 +122,6 @@ class WarmStarts:
         return FitTracker(op.name, store, source, self.approximate, active=active)
 
 
-# --- estimator families ---------------------------------------------------------------------
-
-Fit = Callable[..., Any]
-
-
-@dataclass(frozen=True)
-class _Call:
-    """The arguments of one `fit` call."""
-
-    args: tuple[Any, ...]
-    kwargs: dict[str, Any]
-
-    @property
-    def rows(self) -> int | None:
-        shape = getattr(self.args[0], "shape", None) if self.args else None
-        return int(shape[0]) if shape else None
-
-
-@dataclass(frozen=True)
-class _Family:
-    module: str  # where the classes are defined (`type(model).__module__`)
-    public: str  # where they are imported from
-    names: frozenset[str]
-    budget: str
-    rounds: Callable[[Any], int]  # boosting rounds (trees) a fitted model holds
-    inexact: Callable[[Any, Any, _Call], str | None]  # why continuing is not exact
-    resume: Callable[[_Family, Any, Any, Fit, _Call, bool], bool]  # ..., exact → done?
-
-
-def _call_inexact(call: _Call) -> str | None:
-    if len(call.args) > 3 or set(call.kwargs) - {"sample_weight"}:
-        return "fit got arguments other than X, y and sample_weight"
-    return None
-
-
-def _sklearn_inexact(est: Any, old: Any, call: _Call) -> str | None:
-    if not _fixed_seed(est.random_state):
-        return "random_state is not a fixed integer"
-    return _call_inexact(call)
-
-
-def _gb_inexact(est: Any, old: Any, call: _Call) -> str | None:
-    if est.n_iter_no_change is not None:
-        return "early stopping (n_iter_no_change) is on"
-    return _sklearn_inexact(est, old, call)
-
-
-def _hgb_inexact(est: Any, old: Any, call: _Call) -> str | None:
-    if old.do_early_stopping_ or est.early_stopping is True:
-        return "early stopping is on"
-    # Its seed only bins a row sample, subsamples features and splits off validation data:
-    # with none of these, every seed gives the same model.
-    rows = call.rows
-    unused = rows is not None and rows <= _HGB_BIN_SUBSAMPLE and est.max_features == 1.0
-    if est.random_state is None and unused:
-        return _call_inexact(call)
-    return _sklearn_inexact(est, old, call)
-
-
-def _xgb_inexact(est: Any, old: Any, call: _Call) -> str | None:
-    """XGBoost draws random numbers only to sample rows, columns or dropped trees, and its
-    generator restarts on continuation: exact only when nothing is sampled."""
-    p = est.get_params()
-    sampled = [k for k in _XGB_SAMPLING if p.get(k) not in (None, 1, 1.0)]
-    if sampled:
-        return f"{', '.join(sampled)} samples with a generator that restarts"
-    if p.get("booster") not in (None, "gbtree") or p.get("device") not in (None, "cpu"):
-        return "only the gbtree booster on the CPU continues exactly"
-    if p.get("early_stopping_rounds") is not None or str(p.get("objective")).startswith("rank:"):
-        return "early stopping or a ranking objective"
-    if len(call.args) > 2 or set(call.kwargs) - {"sample_weight"}:
-        return "fit got arguments other than X, y and sample_weight"
-    return None
-
-
-_XGB_SAMPLING = ("subsample", "colsample_bytree", "colsample_bylevel", "colsample_bynode",
-                 "num_parallel_tree")  # fmt: skip
-
-
-def _always_inexact(reason: str) -> Callable[[Any, Any, _Call], str]:
-    return lambda est, old, call: reason
-
-
-def _resume_sklearn(
-    family: _Family, est: Any, old: Any, fit: Fit, call: _Call, exact: bool
-) -> bool:
-    """Copy the old model's fitted state into `est`, fit with `warm_start`, switch it off.
-    An exact continuation must end with the full budget (no early stop)."""
-    params = set(est.get_params(deep=False))
-    before = dict(vars(est))
-    vars(est).update(copy.deepcopy({k: v for k, v in vars(old).items() if k not in params}))
-    _relink_generator(est)
-    est.warm_start = True
-    try:
-        with warnings.catch_warnings():
-            warnings.filterwarnings("ignore", message=".*warm_start.*")
-            fit(est, *call.args, **call.kwargs)
-        done = not exact or family.rounds(est) == getattr(est, family.budget)
-    except Exception:  # noqa: BLE001 - any failure: fall back to fitting from scratch
-        done = False
-    est.warm_start = False
-    if not done:
-        vars(est).clear()
-        vars(est).update(before)
-    return done
-
-
-def _relink_generator(est: Any) -> None:
-    """GradientBoosting's trees hold its generator `_rng` itself; a joblib round trip (the
-    store) gives them a copy instead. Share it again, as training from scratch does."""
-    rng = vars(est).get("_rng")
-    if isinstance(rng, np.random.RandomState):
-        for tree in np.ravel(est.estimators_):
-            if isinstance(getattr(tree, "random_state", None), np.random.RandomState):
-                tree.random_state = rng
-
-
-def _resume_booster(argument: str, booster: Callable[[Any], Any]) -> Callable[..., bool]:
-    """LightGBM `init_model` / XGBoost `xgb_model`: fit only the missing rounds."""
-
-    def resume(family: _Family, est: Any, old: Any, fit: Fit, call: _Call, exact: bool) -> bool:
-        if argument in call.kwargs or len(call.args) > 2:
-            return False
-        total = getattr(est, family.budget)
-        est.set_params(**{family.budget: total - family.rounds(old)})
-        try:
-            fit(est, *call.args, **call.kwargs, **{argument: booster(old)})
-            return True
-        except Exception:  # noqa: BLE001 - any failure: fall back to fitting from scratch
-            return False
-        finally:
-            est.set_params(**{family.budget: total})
-
-    return resume
-
-
-_LGBM = "LightGBM keeps the continuation in the model (iterations, init predictor)"
-_SK = "sklearn.ensemble"
-FAMILIES: tuple[_Family, ...] = (
-    _Family(f"{_SK}._forest", _SK,
-            frozenset({"RandomForestClassifier", "RandomForestRegressor",
-                       "ExtraTreesClassifier", "ExtraTreesRegressor"}),
-            "n_estimators", lambda m: len(m.estimators_), _sklearn_inexact, _resume_sklearn),
-    _Family(f"{_SK}._gb", _SK,
-            frozenset({"GradientBoostingClassifier", "GradientBoostingRegressor"}),
-            "n_estimators", lambda m: int(m.n_estimators_), _gb_inexact, _resume_sklearn),
-    _Family(f"{_SK}._hist_gradient_boosting.gradient_boosting", _SK,
-            frozenset({"HistGradientBoostingClassifier", "HistGradientBoostingRegressor"}),
-            "max_iter", lambda m: int(m.n_iter_), _hgb_inexact, _resume_sklearn),
-    _Family("lightgbm.sklearn", "lightgbm", frozenset({"LGBMClassifier", "LGBMRegressor"}),
-            "n_estimators", lambda m: int(m.booster_.current_iteration()),
-            _always_inexact(_LGBM), _resume_booster("init_model", lambda m: m.booster_)),
-    _Family("xgboost.sklearn", "xgboost", frozenset({"XGBClassifier", "XGBRegressor"}),
-            "n_estimators", lambda m: int(m.get_booster().num_boosted_rounds()), _xgb_inexact,
-            _resume_booster("xgb_model", lambda m: copy.copy(m.get_booster()))),
-)  # fmt: skip
-
-
-def family_of(kind: type) -> _Family | None:
-    module, name = kind.__module__, kind.__name__
-    return next((f for f in FAMILIES if module == f.module and name in f.names), None)
-
-
-def _loaded_classes() -> Iterator[tuple[type, _Family]]:
-    """The family classes of libraries already imported (never imports one)."""
-    for family in FAMILIES:
-        module = sys.modules.get(family.public)
-        for name in sorted(family.names):
-            kind = getattr(module, name, None)
-            if isinstance(kind, type) and family_of(kind) is family:
-                yield kind, family
-
-
 # --- one operator call ----------------------------------------------------------------------
 
 
@@ -345,7 +171,7 @@ class FitTracker:
 
     def __enter__(self) -> FitTracker:
         if self.active:
-            for kind, family in _loaded_classes():
+            for kind, family in loaded_classes():
                 self._patch(kind, family)
         return self
 
@@ -353,7 +179,7 @@ class FitTracker:
         while self._restore:
             self._restore.pop()()
 
-    def _patch(self, kind: type, family: _Family) -> None:
+    def _patch(self, kind: type, family: Family) -> None:
         original = kind.fit  # type: ignore[attr-defined]
         own = kind.__dict__.get("fit")
 
@@ -363,7 +189,7 @@ class FitTracker:
                 return original(est, *args, **kwargs)
             self._depth += 1
             try:
-                return self._fit(family, original, est, _Call(args, kwargs))
+                return self._fit(family, original, est, Call(args, kwargs))
             finally:
                 self._depth -= 1
 
@@ -372,7 +198,7 @@ class FitTracker:
             (lambda: delattr(kind, "fit")) if own is None else (lambda: setattr(kind, "fit", own))
         )
 
-    def _fit(self, family: _Family, fit: Fit, est: Any, call: _Call) -> Any:
+    def _fit(self, family: Family, fit: Fit, est: Any, call: Call) -> Any:
         spec = _describe(family, est, call)
         kind = self._continue(family, spec, fit, est, call) if spec else None
         result = est if kind is not None else fit(est, *call.args, **call.kwargs)
@@ -384,7 +210,7 @@ class FitTracker:
         return result
 
     def _continue(
-        self, family: _Family, spec: _Fit, fit: Fit, est: Any, call: _Call
+        self, family: Family, spec: _Fit, fit: Fit, est: Any, call: Call
     ) -> WarmKind | None:
         for old, record in self._candidates():
             if record is None or type(old) is not type(est) or not spec.continues(record):
@@ -448,7 +274,7 @@ def _load_previous(store: _Store, key: str) -> list[tuple[Any, Mapping[str, Any]
     return list(zip(found, records, strict=True))
 
 
-def _describe(family: _Family, est: Any, call: _Call) -> _Fit | None:
+def _describe(family: Family, est: Any, call: Call) -> _Fit | None:
     """The comparable description of a fit, or None when it cannot be compared."""
     try:
         params = est.get_params(deep=False)
@@ -507,7 +333,3 @@ def _canon(value: Any) -> Any:
 
 def _count(value: Any) -> bool:
     return isinstance(value, int | np.integer) and not isinstance(value, bool) and bool(value > 0)
-
-
-def _fixed_seed(value: Any) -> bool:
-    return isinstance(value, int | np.integer) and not isinstance(value, bool)

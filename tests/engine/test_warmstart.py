@@ -9,10 +9,7 @@ library's continuation is not the same model, which is why those are refused or 
 
 from __future__ import annotations
 
-import hashlib
-import json
 import math
-import warnings
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -36,6 +33,7 @@ from sklearn.model_selection import KFold
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.utils.validation import has_fit_parameter
+from threadpoolctl import threadpool_limits
 
 from ghostrun.engine.executor import Executor
 from ghostrun.engine.session import Session
@@ -48,6 +46,15 @@ from ghostrun.workflow.types import FULL
 
 from .conftest import ProjectDir, changes, states
 
+
+@pytest.fixture(autouse=True)
+def _one_openmp_thread() -> Iterator[None]:
+    """scikit-learn, LightGBM and XGBoost each bring an OpenMP runtime; their idle threads
+    spin against each other on a small machine and make fits many times slower."""
+    with threadpool_limits(limits=1, user_api="openmp"):
+        yield
+
+
 # --- comparing fitted models --------------------------------------------------------------
 
 
@@ -57,30 +64,33 @@ def _norm(obj: Any, depth: int = 0) -> Any:
     (so which objects share a dtype or a random generator does not count)."""
     if depth > 60:
         raise RecursionError("too deep")
-    if obj is None or isinstance(obj, bool | int | str | bytes):
-        return obj
-    if isinstance(obj, float):
-        return ("float", obj.hex() if math.isfinite(obj) else repr(obj))
-    if isinstance(obj, bytearray):
-        return bytes(obj)
-    if isinstance(obj, np.ndarray):
-        if obj.dtype.names:
-            return ("rec", obj.shape, {n: _norm(obj[n], depth + 1) for n in obj.dtype.names})
-        if obj.dtype == object:
-            return ("obj", obj.shape, [_norm(x, depth + 1) for x in obj.ravel()])
-        return ("nd", obj.dtype.str, obj.shape, np.ascontiguousarray(obj).tobytes())
-    if isinstance(obj, np.generic):
-        return ("np", obj.dtype.str, obj.tobytes())
-    if isinstance(obj, list | tuple):
-        return [type(obj).__name__, *(_norm(x, depth + 1) for x in obj)]
-    if isinstance(obj, dict):
-        return {repr(k): _norm(v, depth + 1) for k, v in obj.items()}
-    if isinstance(obj, np.random.RandomState):
-        return ("rs", _norm(obj.get_state(), depth + 1))
+    for kinds, rule in _RULES:
+        if isinstance(obj, kinds):
+            return rule(obj, depth + 1)
     if isinstance(obj, type) or callable(obj) and not hasattr(obj, "__getstate__"):
         return ("ref", getattr(obj, "__module__", ""), getattr(obj, "__qualname__", repr(obj)))
     reduced = obj.__reduce_ex__(4)
     return ("obj", type(obj).__qualname__, _norm(list(reduced[1:3]), depth + 1))
+
+
+def _norm_array(a: np.ndarray, depth: int) -> Any:
+    if a.dtype.names:
+        return ("rec", a.shape, {n: _norm(a[n], depth) for n in a.dtype.names})
+    if a.dtype == object:
+        return ("obj", a.shape, [_norm(x, depth) for x in a.ravel()])
+    return ("nd", a.dtype.str, a.shape, np.ascontiguousarray(a).tobytes())
+
+
+_RULES: list[tuple[Any, Callable[[Any, int], Any]]] = [
+    (type(None) | bool | int | str | bytes, lambda o, d: o),
+    (float, lambda o, d: ("float", o.hex() if math.isfinite(o) else repr(o))),
+    (bytearray, lambda o, d: bytes(o)),
+    (np.ndarray, _norm_array),
+    (np.generic, lambda o, d: ("np", o.dtype.str, o.tobytes())),
+    (list | tuple, lambda o, d: [type(o).__name__, *(_norm(x, d) for x in o)]),
+    (dict, lambda o, d: {repr(k): _norm(v, d) for k, v in o.items()}),
+    (np.random.RandomState, lambda o, d: ("rs", _norm(o.get_state(), d))),
+]
 
 
 def _diff(a: Any, b: Any, path: str = "") -> Iterator[str]:
@@ -173,19 +183,21 @@ EXACT = [
     Case("rf-oob-balanced-subsample-max-samples-2-jobs",
          lambda n: RandomForestClassifier(n, random_state=3, oob_score=True, n_jobs=2,
                                           class_weight="balanced_subsample", max_samples=0.5),
-         "classes", 8, 16),
+         "classes", 15, 30),
     Case("extra-trees-bootstrap-oob", lambda n: ExtraTreesRegressor(
-        n, random_state=1, bootstrap=True, oob_score=True), "diabetes", 10, 20),
+        n, random_state=1, bootstrap=True, oob_score=True), "diabetes", 20, 40),
     Case("rf-regressor-weighted", lambda n: RandomForestRegressor(
         n, random_state=0, max_features=0.5), "diabetes", 10, 20, weighted=True),
     Case("gb-cancer", lambda n: GB(n_estimators=n, random_state=0), "cancer", 20, 40),
+    Case("gb-init-zero", lambda n: GB(n_estimators=n, random_state=0, init="zero"), "cancer",
+         10, 30),
     Case("gb-subsample-max-features", lambda n: GB(
         n_estimators=n, random_state=0, subsample=0.7, max_features=0.5), "classes", 10, 25),
     Case("gb-regressor-huber-subsample-weighted", lambda n: GradientBoostingRegressor(
         n_estimators=n, random_state=0, loss="huber", subsample=0.8), "diabetes", 20, 50,
          weighted=True),
     Case("hgb-3-classes-feature-subsample", lambda n: HGB(
-        max_iter=n, random_state=0, early_stopping=False, max_features=0.5), "classes", 15, 40),
+        max_iter=n, random_state=0, early_stopping=False, max_features=0.5), "classes", 10, 25),
     Case("hgb-regressor-auto-early-stopping-off", lambda n: HGBR(max_iter=n, random_state=0),
          "diabetes", 20, 50, weighted=True),
     Case("xgb-cancer", lambda n: xgb.XGBClassifier(n_estimators=n, n_jobs=2), "cancer", 10, 25),
@@ -210,10 +222,10 @@ def test_exact_continuation_equals_training_from_scratch(runs: Runs, case: Case)
 def test_hist_gradient_boosting_without_seed_is_exact_where_the_seed_is_unused(
     runs: Runs,
 ) -> None:
-    X, y = _data("classes")  # 3000 rows: no binning sample, no early stopping, all features
-    _, _, parent = runs.fit(lambda: HGB(max_iter=20).fit(X, y))
-    warm, tracker, _ = runs.fit(lambda: HGB(max_iter=45).fit(X, y), parent=parent)
-    scratch = [HGB(max_iter=45).fit(X, y) for _ in range(2)]
+    X, y = _data("cancer")  # few rows: no binning sample, no early stopping; all features
+    _, _, parent = runs.fit(lambda: HGB(max_iter=10).fit(X, y))
+    warm, tracker, _ = runs.fit(lambda: HGB(max_iter=25).fit(X, y), parent=parent)
+    scratch = [HGB(max_iter=25).fit(X, y) for _ in range(2)]
     assert tracker.kind == "exact"
     seeds = ("_random_seed", "_feature_subsample_rng", "random_state")  # drawn by each fit
     assert model_differences(scratch[0], scratch[1], ignore=seeds) == []
@@ -259,14 +271,14 @@ INEXACT = [
         n_estimators=n, n_iter_no_change=3, learning_rate=0.5, random_state=0), "classes", 5, 100),
         "n_iter_no_change", _predictions_differ("classes")),
     Inexact("lightgbm-bagging", Case("lgbm", lambda n: lgb.LGBMClassifier(
-        n_estimators=n, subsample=0.8, subsample_freq=1, verbose=-1), "classes", 10, 20),
+        n_estimators=n, subsample=0.8, subsample_freq=1, verbose=-1, n_jobs=1), "cancer", 10, 20),
         "LightGBM", lambda w, s: _tree_text(w) != _tree_text(s)),
     Inexact("lightgbm-column-sampling", Case("lgbm", lambda n: lgb.LGBMClassifier(
-        n_estimators=n, colsample_bytree=0.6, verbose=-1), "cancer", 10, 20),
+        n_estimators=n, colsample_bytree=0.6, verbose=-1, n_jobs=1), "cancer", 10, 20),
         "LightGBM", lambda w, s: _tree_text(w) != _tree_text(s)),
     # Trees equal without sampling, but the model records the continuation.
     Inexact("lightgbm-plain", Case("lgbm", lambda n: lgb.LGBMClassifier(
-        n_estimators=n, verbose=-1), "cancer", 10, 20), "LightGBM",
+        n_estimators=n, verbose=-1, n_jobs=1), "cancer", 10, 20), "LightGBM",
         lambda w, s: _tree_text(w) == _tree_text(s)
         and w.booster_.params["num_iterations"] != s.booster_.params["num_iterations"]),
     Inexact("xgb-subsample", Case("xgb", lambda n: xgb.XGBClassifier(
@@ -390,14 +402,14 @@ def test_models_inside_pipelines_and_dicts_continue(runs: Runs) -> None:
 
 def test_fit_is_patched_only_inside_and_keeps_its_signature(runs: Runs) -> None:
     assert "fit" not in vars(RandomForestClassifier)
-    original = RandomForestClassifier.fit
+    original, own = RandomForestClassifier.fit, vars(lgb.LGBMClassifier)["fit"]
     with FitTracker("model", runs.cache, None, False, active=True):
         assert "fit" in vars(RandomForestClassifier)
         assert has_fit_parameter(RandomForestClassifier(), "sample_weight")
         assert "fit" in vars(lgb.LGBMClassifier)
     assert "fit" not in vars(RandomForestClassifier)
     assert RandomForestClassifier.fit is original
-    assert vars(lgb.LGBMClassifier)["fit"] is lgb.LGBMClassifier.__dict__["fit"]
+    assert vars(lgb.LGBMClassifier)["fit"] is own
 
 
 # --- through a session: real project, real history, real store ------------------------------
@@ -446,7 +458,7 @@ def fingerprint(model, split) -> float:
 def _table(path: Path) -> None:
     import pandas as pd
 
-    X, y = make_classification(1500, 8, n_informative=5, random_state=4)
+    X, y = make_classification(900, 8, n_informative=5, random_state=4)
     frame = pd.DataFrame(X, columns=[f"x{i}" for i in range(8)]).assign(y=y)
     path.parent.mkdir(parents=True, exist_ok=True)
     frame.to_csv(path, index=False)
@@ -504,7 +516,7 @@ def test_one_grown_budget_continues_while_the_other_model_retrains(
     "edits",
     [
         [("gr.knob(20,", "gr.knob(10,")],
-        [("gr.knob(20,", "gr.knob(40,"), ("random_state=0)\n    return", "random_state=1)\n    return")],
+        [("gr.knob(20,", "gr.knob(40,"), ("rounds, random_state=0", "rounds, random_state=1")],
         [("n_estimators=30, max_depth=None", "n_estimators=60, max_depth=6")],
     ],
     ids=["budget-shrank", "budget-and-seed", "budget-and-depth"],
@@ -523,9 +535,10 @@ def test_no_warm_start_when_more_than_a_budget_grew(
 def test_approximate_warm_starts_need_the_flag_and_stay_off_the_normal_key(
     tmp_path: Path, forest: ProjectDir
 ) -> None:
+    bagged = "subsample=0.8, subsample_freq=1, verbose=-1, n_jobs=1"
     text = PIPELINE.replace(
         "HistGradientBoostingClassifier(max_iter=rounds, random_state=0)",
-        "lgb.LGBMClassifier(n_estimators=rounds, subsample=0.8, subsample_freq=1, verbose=-1)",
+        f"lgb.LGBMClassifier(n_estimators=rounds, {bagged})",
     ).replace("import hashlib\n", "import hashlib\nimport lightgbm as lgb\n")
     forest.write("pipeline.py", text)
     forest.run()

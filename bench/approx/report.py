@@ -1,0 +1,238 @@
+"""Tables and the summary against issue 4's targets, from the sessions' raw records.
+
+Time ratios are medians over the edits of a session (the baseline run is not an edit).
+Direction counts use each edit's first verdict when an approximate stage gave it; a first
+verdict from the full stage is exact and counted apart.
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections import Counter
+from collections.abc import Iterable
+from typing import Any
+
+from bench.approx.margins import margin_table
+
+__all__ = ["render", "summarise"]
+
+TARGET_COLD, TARGET_HOT, TARGET_DIRECTION = 1 / 10, 1 / 15, 0.90
+REPLAY = "replay"
+
+
+def _median(xs: Iterable[float | None]) -> float | None:
+    vals = [x for x in xs if x is not None]
+    return statistics.median(vals) if vals else None
+
+
+def _edits(session: dict[str, Any]) -> list[dict[str, Any]]:
+    return session["steps"][1:]
+
+
+def _first(step: dict[str, Any], side: str, which: str) -> dict[str, Any] | None:
+    judged = step[side].get("judged")
+    return judged.get(which) if judged else None
+
+
+def _times(sessions: list[dict[str, Any]]) -> dict[str, Any]:
+    edits = [e for s in sessions for e in _edits(s)]
+
+    def ratios(side: str, which: str, key: str = "ratio") -> list[float | None]:
+        return [(_first(e, side, which) or {}).get(key) for e in edits]
+
+    return {
+        "edits": len(edits),
+        "cold_verdict": _median(ratios("cold", "verdict")),
+        "cold_verdict_wall": _median(ratios("cold", "verdict", "wall_ratio")),
+        "cold_first": _median(ratios("cold", "first")),
+        "hot_first_event": _median(ratios("hot", "first")),
+        "hot_verdict": _median(ratios("hot", "verdict")),
+        "plain_seconds": _median(e["plain"]["seconds"] for e in edits),
+    }
+
+
+def _direction(sessions: list[dict[str, Any]], side: str) -> dict[str, Any]:
+    """Grades of the first verdicts that came from an approximate stage."""
+    grades: Counter[str] = Counter()
+    sources: Counter[str] = Counter()
+    for e in (e for s in sessions for e in _edits(s)):
+        first = _first(e, side, "verdict")
+        if first is None:
+            sources["no verdict at all"] += 1
+            continue
+        sources["approximate" if first["approx"] else "full (exact)"] += 1
+        if first["approx"]:
+            grades[first["grade"]] += 1
+    decisive = grades["right"] + grades["WRONG"]
+    beyond = decisive + grades["missed"]
+    return {"grades": dict(grades), "sources": dict(sources),
+            "agreement": grades["right"] / decisive if decisive else None,
+            "right_of_beyond": grades["right"] / beyond if beyond else None}
+
+
+def _extrapolation(sessions: list[dict[str, Any]], side: str) -> dict[str, Any]:
+    found = [j["extrapolation"] for s in sessions for e in _edits(s)
+             if (j := e[side].get("judged")) and j.get("extrapolation")]
+    return {"n": len(found), "median_error": _median(f["error"] for f in found),
+            "median_stage_error": _median(f["stage_error"] for f in found),
+            "max_error": max((f["error"] for f in found), default=None)}
+
+
+def _stage_views(sessions: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [v for s in sessions for e in _edits(s) for side in ("cold", "hot")
+            if (j := e[side].get("judged")) for v in j["stages"] if not v["full"]]
+
+
+def _group(sessions: list[dict[str, Any]]) -> dict[str, Any]:
+    return {"times": _times(sessions),
+            "direction": {side: _direction(sessions, side) for side in ("cold", "hot")},
+            "extrapolation": {side: _extrapolation(sessions, side) for side in ("cold", "hot")}}
+
+
+def summarise(sessions: list[dict[str, Any]], config: dict[str, Any]) -> dict[str, Any]:
+    replay = [s for s in sessions if s["workflow"] == REPLAY]
+    stale = [(s["workflow"], e["edit"], side) for s in sessions for e in _edits(s)
+             for side in ("cold", "hot") if e[side].get("exact") is False]
+    return {
+        "config": config,
+        "sessions": sessions,
+        "per_workflow": {s["workflow"]: _group([s]) for s in sessions},
+        "all": _group(sessions),
+        "replay": _group(replay) if replay else None,
+        "margins": margin_table(_stage_views(sessions)),
+        "stale": stale,
+    }
+
+
+# ---------------------------------------------------------------- rendering
+
+
+def _f(x: float | None, spec: str = ".2f") -> str:
+    return "–" if x is None else format(x, spec)
+
+
+def _at(stage: dict[str, Any] | None, views: list[dict[str, Any]]) -> str:
+    if stage is None:
+        return "–"
+    v = views[stage["index"]]
+    return "full" if v["full"] else f"{v['fraction']:g}×{v['budget']:g}"
+
+
+def _side(e: dict[str, Any], side: str, which: str) -> list[str]:
+    j = e[side].get("judged")
+    if e[side]["error"] or j is None:
+        return ["ERR", "", "", ""]
+    s = j.get(which)
+    if s is None:
+        return ["–", "", "", "none"]
+    return [_f(s["seconds"], ".1f"), _f(s["ratio"], ".3f"), _at(s, j["stages"]),
+            f"{s['verdict']} {s['grade']}"]
+
+
+def _table(session: dict[str, Any]) -> str:
+    head = (f"{'#':>2} {'edit':<22} {'kind':<14} {'plain s':>7} │ {'cold 1st verdict':>16} "
+            f"{'÷plain':>6} {'at':>9} {'verdict/grade':<20} │ {'hot 1st event':>13} "
+            f"{'÷plain':>6} {'at':>9} {'hot verdict/grade':<20} │ {'full Δ':>9} {'>τ':<3}"
+            f" {'extrap err':>10}")
+    lines = [head, "─" * len(head)]
+    for e in _edits(session):
+        c, h = _side(e, "cold", "verdict"), _side(e, "hot", "first")
+        hv = _side(e, "hot", "verdict")
+        ext = (e["cold"].get("judged") or {}).get("extrapolation")
+        beyond = {True: "yes", False: "no", None: "?"}[e.get("beyond_noise")]
+        lines.append(
+            f"{e['index']:>2} {e['edit']:<22} {e['kind']:<14} {e['plain']['seconds']:>7.1f} │ "
+            f"{c[0]:>16} {c[1]:>6} {c[2]:>9} {c[3]:<20} │ {h[0]:>13} {h[1]:>6} {h[2]:>9} "
+            f"{hv[3]:<20} │ {_f(e.get('full_delta'), '+.5f'):>9} {beyond:<3} "
+            f"{_f(ext['error'] if ext else None, '.5f'):>10}")
+    return "\n".join(lines)
+
+
+def _ladders(session: dict[str, Any]) -> str:
+    """Every cold ladder, stage by stage: fraction×budget(×seeds) @ s: Δ ± se verdict."""
+    lines = []
+    for e in _edits(session):
+        j = e["cold"].get("judged")
+        if not j:
+            continue
+        parts = []
+        for v in j["stages"]:
+            at = "full" if v["full"] else f"{v['fraction']:g}×{v['budget']:g}×{v['seeds']}"
+            d = "" if v["delta"] is None else f" Δ{v['delta']:+.4f}±{_f(v['uncertainty'], '.4f')}"
+            parts.append(f"{at} @{v['t']:.1f}s{d} {v['verdict'] or '-'}")
+        lines.append(f"  {e['index']:>2} {e['edit']:<22} " + " │ ".join(parts))
+    return "\n".join(lines)
+
+
+def _session_block(s: dict[str, Any]) -> str:
+    n = s["noise"]
+    spread = (f"σ={_f(n['sigma'], '.5f')} over {len(n['values']) + 1} model seeds → "
+              f"τ={_f(n['tau'], '.5f')}" if n["values"] else n.get("note", "no noise runs"))
+    title = (f"{s['workflow']}: {s['description']}\n  {s['rows']:,} rows · goal {s['goal']} · "
+             f"full metric noise {spread}")
+    return "\n".join([title, _table(s), "  cold ladders:", _ladders(s)])
+
+
+def _target_lines(summary: dict[str, Any]) -> list[str]:
+    g = summary["replay"] or summary["all"]
+    scope = "replay session" if summary["replay"] else "all sessions (no replay run)"
+    t, d = g["times"], g["direction"]
+    a = summary["all"]["direction"]
+
+    def mark(x: float | None, ok: bool) -> str:
+        return "–" if x is None else ("meets" if ok else "MISSES")
+
+    cold, wall, hot = t["cold_verdict"], t["cold_verdict_wall"], t["hot_first_event"]
+    lines = [f"targets (issue 4), medians over the edits of the {scope}:",
+             f"  first verdict, cold `ghostrun run`, ÷ plain re-run: {_f(cold, '.3f')} "
+             f"(ladder elapsed; {_f(wall, '.3f')} with process start and load)  target ≤ 0.100"
+             f"  {mark(cold, cold is not None and cold <= TARGET_COLD)}",
+             f"  first run.stage event, hot worker, ÷ plain re-run: {_f(hot, '.3f')}"
+             f" (first verdict {_f(t['hot_verdict'], '.3f')})  target ≤ 0.067"
+             f"  {mark(hot, hot is not None and hot <= TARGET_HOT)}"]
+    for side in ("cold", "hot"):
+        x = a[side]
+        gr = x["grades"]
+        lines.append(
+            f"  direction, {side}, all sessions, first verdicts from an approximate stage: "
+            f"{gr.get('right', 0)} right, {gr.get('WRONG', 0)} wrong, {gr.get('missed', 0)} "
+            f"unclear on a real change, {gr.get('unclear-ok', 0)} unclear within noise, "
+            f"{gr.get('overcalled', 0)} decisive within noise → agreement "
+            f"{_f(x['agreement'] and 100 * x['agreement'], '.0f')}% (target ≥ 90%); "
+            f"first verdict came from: {x['sources']}")
+        lines.append(f"    same, replay session only: {d[side]['grades']}")
+    for side in ("cold", "hot"):
+        x = summary["all"]["extrapolation"][side]
+        lines.append(f"  extrapolation ({side}): |extrapolated − full| median "
+                     f"{_f(x['median_error'], '.5f')}, max {_f(x['max_error'], '.5f')} over "
+                     f"{x['n']} edits; the stage's own metric is off by "
+                     f"{_f(x['median_stage_error'], '.5f')} (median)")
+    return lines
+
+
+def _workflow_lines(summary: dict[str, Any]) -> list[str]:
+    lines = ["per workflow (medians over edits): cold verdict ÷plain (with start) · hot first "
+             "event ÷plain · plain s · cold grades"]
+    for name, g in summary["per_workflow"].items():
+        t = g["times"]
+        lines.append(f"  {name:<9} {_f(t['cold_verdict'], '.3f')} ({_f(t['cold_verdict_wall'], '.3f')})"
+                     f" · {_f(t['hot_first_event'], '.3f')} · {_f(t['plain_seconds'], '.1f')} s · "
+                     f"{g['direction']['cold']['grades']} from {g['direction']['cold']['sources']}")
+    return lines
+
+
+def render(summary: dict[str, Any]) -> str:
+    cfg = summary["config"]
+    blocks = [_session_block(s) for s in summary["sessions"]]
+    blocks.append("\n".join(_workflow_lines(summary)))
+    blocks.append("\n".join(_target_lines(summary)))
+    blocks.append("verdict margin (approximate stages with a paired delta and an error, cold "
+                  "and hot): what a margin of k × standard error would have said\n"
+                  + summary["margins"]["text"])
+    if summary["stale"]:
+        blocks.append(f"STALE: a ladder's full metric differs from the plain re-run: "
+                      f"{summary['stale']}")
+    blocks.append(f"load average (1, 5, 15 min): start {cfg['load_start']}, end "
+                  f"{cfg.get('load_end')}; {cfg['cpus']} cores; threads {cfg['threads']}")
+    blocks.append(f"reproduce: {cfg['command']}")
+    return "\n\n".join(blocks)
