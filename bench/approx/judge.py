@@ -72,7 +72,7 @@ def judge_ladder(stages: list[dict[str, Any]], times: list[float], plain_seconds
 
     `times[i]` is when stage i reached the user, in seconds from the start."""
     views = [_stage_view(s, t, full_delta, full_metric, primary, tau, goal)
-             for s, t in zip(stages, times)]
+             for s, t in zip(stages, times, strict=True)]
     for i, view in enumerate(views):
         view["stage"] = i
     out: dict[str, Any] = {"stages": views}

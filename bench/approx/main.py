@@ -48,6 +48,9 @@ def _parser() -> argparse.ArgumentParser:
                    help="data cache and project folders (default bench/approx/.work)")
     p.add_argument("--out", type=Path, default=None,
                    help="JSON with every figure (default WORKDIR/results.json)")
+    p.add_argument("--report", default=None, metavar="FILE[,FILE...]",
+                   help="run nothing: report the sessions saved in these JSON files together "
+                        "(e.g. the parts of a bench run split to fit a time slot)")
     return p
 
 
@@ -98,8 +101,31 @@ def _interrupt(_signum: int, _frame: object) -> None:
     raise KeyboardInterrupt
 
 
+def _write(summary: dict, out: Path) -> None:
+    """The JSON first (the figures survive a rendering bug), then the tables."""
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(summary, indent=1, default=str) + "\n", encoding="utf-8")
+    print("\n" + render(summary), flush=True)
+    print(f"figures written to {out}")
+
+
+def _report_only(files: str, out: Path) -> int:
+    """Sessions from saved results, summarised together; the config lists each part."""
+    parts = [json.loads(Path(f).read_text(encoding="utf-8")) for f in files.split(",") if f]
+    sessions = [s for part in parts for s in part["sessions"]]
+    configs = [part["config"] for part in parts]
+    config = {**configs[0], "parts": configs,
+              "command": " ;\n   ".join(c["command"] for c in configs),
+              "load_start": [c["load_start"] for c in configs],
+              "load_end": [c.get("load_end") for c in configs]}
+    _write(summarise(sessions, config), out)
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    if args.report:
+        return _report_only(args.report, args.out or args.workdir / "results.json")
     try:
         workflows = select(args.workflows)
         rows = _rows(args.rows, workflows, args.quick)
@@ -127,10 +153,5 @@ def main(argv: list[str] | None = None) -> int:
         print("\ninterrupted: reporting the finished workflows", flush=True)
     config["load_end"] = [round(x, 2) for x in os.getloadavg()]
     config["seconds"] = time.time() - config["started"]
-    summary = summarise(sessions, config)
-    print("\n" + render(summary), flush=True)
-    out = args.out or args.workdir / "results.json"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(summary, indent=1, default=str) + "\n", encoding="utf-8")
-    print(f"figures written to {out}")
+    _write(summarise(sessions, config), args.out or args.workdir / "results.json")
     return 0

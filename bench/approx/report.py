@@ -118,32 +118,36 @@ def _at(stage: dict[str, Any] | None, views: list[dict[str, Any]]) -> str:
     return "full" if v["full"] else f"{v['fraction']:g}×{v['budget']:g}"
 
 
-def _side(e: dict[str, Any], side: str, which: str) -> list[str]:
+def _cell(e: dict[str, Any], side: str, which: str) -> dict[str, str]:
     j = e[side].get("judged")
     if e[side]["error"] or j is None:
-        return ["ERR", "", "", ""]
+        return {"s": "ERR", "r": "", "w": "", "at": "", "v": "error"}
     s = j.get(which)
     if s is None:
-        return ["–", "", "", "none"]
-    return [_f(s["seconds"], ".1f"), _f(s["ratio"], ".3f"), _at(s, j["stages"]),
-            f"{s['verdict']} {s['grade']}"]
+        return {"s": "–", "r": "", "w": "", "at": "", "v": "none"}
+    return {"s": _f(s["seconds"], ".1f"), "r": _f(s["ratio"], ".3f"),
+            "w": _f(s.get("wall_ratio"), ".3f"), "at": _at(s, j["stages"]),
+            "v": f"{s['verdict']} {s['grade']}"}
+
+
+_HEAD = (f"{'#':>2} {'edit':<20} {'kind':<14} {'plain s':>7} │ {'cold s':>6} {'÷plain':>6} "
+         f"{'+start':>6} {'at':>9} {'verdict grade':<19} │ {'hot s':>5} {'÷plain':>6} │ "
+         f"{'hot s':>5} {'at':>9} {'verdict grade':<19} │ {'full Δ':>9} {'>τ':<3} "
+         f"{'extrap err':>10}")
 
 
 def _table(session: dict[str, Any]) -> str:
-    head = (f"{'#':>2} {'edit':<22} {'kind':<14} {'plain s':>7} │ {'cold 1st verdict':>16} "
-            f"{'÷plain':>6} {'at':>9} {'verdict/grade':<20} │ {'hot 1st event':>13} "
-            f"{'÷plain':>6} {'at':>9} {'hot verdict/grade':<20} │ {'full Δ':>9} {'>τ':<3}"
-            f" {'extrap err':>10}")
-    lines = [head, "─" * len(head)]
+    lines = ["   cold: first verdict (ladder elapsed; +start: with process start and load) │ "
+             "hot: first run.stage event │ hot: first verdict", _HEAD, "─" * len(_HEAD)]
     for e in _edits(session):
-        c, h = _side(e, "cold", "verdict"), _side(e, "hot", "first")
-        hv = _side(e, "hot", "verdict")
+        c, h, hv = _cell(e, "cold", "verdict"), _cell(e, "hot", "first"), _cell(e, "hot", "verdict")
         ext = (e["cold"].get("judged") or {}).get("extrapolation")
         beyond = {True: "yes", False: "no", None: "?"}[e.get("beyond_noise")]
         lines.append(
-            f"{e['index']:>2} {e['edit']:<22} {e['kind']:<14} {e['plain']['seconds']:>7.1f} │ "
-            f"{c[0]:>16} {c[1]:>6} {c[2]:>9} {c[3]:<20} │ {h[0]:>13} {h[1]:>6} {h[2]:>9} "
-            f"{hv[3]:<20} │ {_f(e.get('full_delta'), '+.5f'):>9} {beyond:<3} "
+            f"{e['index']:>2} {e['edit'][:20]:<20} {e['kind']:<14} {e['plain']['seconds']:>7.1f} │ "
+            f"{c['s']:>6} {c['r']:>6} {c['w']:>6} {c['at']:>9} {c['v']:<19} │ {h['s']:>5} "
+            f"{h['r']:>6} │ {hv['s']:>5} {hv['at']:>9} {hv['v']:<19} │ "
+            f"{_f(e.get('full_delta'), '+.5f'):>9} {beyond:<3} "
             f"{_f(ext['error'] if ext else None, '.5f'):>10}")
     return "\n".join(lines)
 
@@ -215,8 +219,9 @@ def _workflow_lines(summary: dict[str, Any]) -> list[str]:
              "event ÷plain · plain s · cold grades"]
     for name, g in summary["per_workflow"].items():
         t = g["times"]
-        lines.append(f"  {name:<9} {_f(t['cold_verdict'], '.3f')} ({_f(t['cold_verdict_wall'], '.3f')})"
-                     f" · {_f(t['hot_first_event'], '.3f')} · {_f(t['plain_seconds'], '.1f')} s · "
+        cold = f"{_f(t['cold_verdict'], '.3f')} ({_f(t['cold_verdict_wall'], '.3f')})"
+        lines.append(f"  {name:<9} {cold} · {_f(t['hot_first_event'], '.3f')} · "
+                     f"{_f(t['plain_seconds'], '.1f')} s · "
                      f"{g['direction']['cold']['grades']} from {g['direction']['cold']['sources']}")
     return lines
 

@@ -120,7 +120,8 @@ class Hot:
         if thread.is_alive():
             self.worker.kill()  # the worker process this bench started, and only it
             thread.join(30)
-            return LadderRun(self.timeout, error=f"TIMEOUT: worker killed after {self.timeout:.0f} s")
+            message = f"TIMEOUT: worker killed after {self.timeout:.0f} s"
+            return LadderRun(self.timeout, error=message)
         return LadderRun(box["seconds"], box.get("result"), arrivals, box.get("error"))
 
     def close(self) -> None:

@@ -143,7 +143,7 @@ def _judged(wf: BenchWorkflow, opt: Options, noise: dict[str, Any],
     baseline = steps[0]["plain"]["metric"] if steps else None
     sigma, tau = noise_threshold([*noise["values"], baseline] if baseline is not None else [])
     goal = next((s["cold"]["goal"] for s in steps if s["cold"]["goal"]), "max")
-    for prev, step in zip(steps, steps[1:]):
+    for prev, step in zip(steps[:-1], steps[1:], strict=True):
         before, after = prev["plain"]["metric"], step["plain"]["metric"]
         delta = None if before is None or after is None else after - before
         step["full_delta"] = delta

@@ -24,7 +24,12 @@ from ghostrun.errors import GhostrunError, RunCancelled, UserCodeError
 from ghostrun.history import History
 from ghostrun.project import Project
 from ghostrun.reuse.cache import ResultCache
-from ghostrun.reuse.materialize import MaterializationPolicy, enforce_budget, survival_chances
+from ghostrun.reuse.materialize import (
+    MaterializationPolicy,
+    enforce_budget,
+    prune_superseded,
+    survival_chances,
+)
 from ghostrun.reuse.memory import MemoryCache
 from ghostrun.reuse.store import Store
 from ghostrun.workflow.changes import classify
@@ -127,6 +132,8 @@ class Session:
             raise
         seconds = time.perf_counter() - t0
         current = {o.key for o in result.outcomes.values()}
+        if kind == "user":
+            prune_superseded(self.store, current)
         enforce_budget(self.store, self.project.settings.storage_budget, policy.survival, current)
         primary = _primary_name(version, result.metrics)
         self.history.finish_run(

@@ -73,6 +73,33 @@ def entry_value(
     return entry.seconds * weight / max(entry.nbytes, 1)
 
 
+KEEP_SUPERSEDED = 2  # per operator, besides the entries the current run uses
+
+
+def prune_superseded(
+    store: Store, current: Collection[str], keep: int = KEEP_SUPERSEDED
+) -> list[Entry]:
+    """Per operator, drop entries of older versions beyond the `keep` most recently used.
+
+    After an edit, an operator's old results are useful only if the user goes back; the
+    last few cover an undo or an A/B back-and-forth, older ones mostly take space (each
+    version of a train/test split is another copy of the feature table).
+    """
+    by_op: dict[str, list[Entry]] = {}
+    for entry in store.entries():
+        if entry.key not in current:
+            by_op.setdefault(entry.op, []).append(entry)
+    dropped = []
+    for entries in by_op.values():
+        entries.sort(key=lambda e: e.last_used, reverse=True)
+        for entry in entries[keep:]:
+            store.delete(entry.key)
+            dropped.append(entry)
+    if dropped:
+        store.collect_garbage()
+    return dropped
+
+
 def enforce_budget(
     store: Store,
     budget: int,

@@ -43,11 +43,14 @@ def _own_change(
     if old is None:
         return OpChange(new.name, Change.NEW, reason=_renamed_from(new, parent, current))
     knobs = knob_changes(old.knobs, new.knobs)
+    upgraded = package_changes(parent.packages if parent else {}, current.packages)
     if old.code_hash != new.code_hash:
-        return OpChange(new.name, Change.CODE, knobs=knobs, reason=_code_reason(old, new))
-    if old.env_hash != new.env_hash:
-        reason = package_changes(parent.packages if parent else {}, current.packages)
+        reason = _code_reason(old, new)
+        if not _body_changed(old, new) and upgraded.startswith("package"):
+            reason = upgraded  # what the operator uses moved because a package did
         return OpChange(new.name, Change.CODE, knobs=knobs, reason=reason)
+    if old.env_hash != new.env_hash:
+        return OpChange(new.name, Change.CODE, knobs=knobs, reason=upgraded)
     if knobs:
         return OpChange(new.name, Change.KNOB, knobs=knobs)
     files = tuple(p for p in sorted({*old.data, *new.data}) if old.data.get(p) != new.data.get(p))

@@ -328,8 +328,7 @@ class DependencyScanner:
         if home is None:
             return _value_token(value)
         if self._index(home) is None:
-            self._note_package(home.__name__)
-            return f"package:{home.__name__.split('.')[0]}"
+            return self._package_token(home.__name__)
         own_name = getattr(value, "__name__", None)
         if own_name and own_name in vars(home):
             return self._name(home, own_name, attrs)
@@ -338,8 +337,7 @@ class DependencyScanner:
     def _module_object(self, module: ModuleType, attrs: tuple[str, ...]) -> str:
         index = self._index(module)
         if index is None:
-            self._note_package(module.__name__)
-            return f"package:{module.__name__.split('.')[0]}"
+            return self._package_token(module.__name__)
         if "" in attrs or not attrs:
             # The whole module: its text, and what its imports bring in (imported names are
             # bound in it, so `references` alone would not follow them).
@@ -350,10 +348,22 @@ class DependencyScanner:
             return hash_parts(*parts)
         return hash_parts(*(f"{a}={self._name(module, a, ('',))}" for a in attrs))
 
-    def _note_package(self, module_name: str) -> None:
+    def _package_token(self, module_name: str) -> str:
+        """What an operator depends on when it uses a third-party package: its version.
+
+        Putting the version here, rather than in one environment hash for the whole
+        workflow, means that importing a new package (an estimator swap) changes only the
+        operators that use it, while upgrading a package still reruns every user of it.
+        """
         top = module_name.split(".")[0]
-        if top not in sys.stdlib_module_names and top not in ("builtins", "ghostrun", "__main__"):
-            self.packages.add(top)
+        if top in sys.stdlib_module_names or top in ("builtins", "__main__"):
+            return f"stdlib:{top}"
+        if top == "ghostrun":
+            return "ghostrun"
+        self.packages.add(top)
+        versions = package_versions([top])
+        pinned = ",".join(f"{d}=={v}" for d, v in sorted(versions.items()))
+        return f"package:{pinned or top}"
 
 
 _MISSING = object()
@@ -391,6 +401,11 @@ def imported_packages(modules: Iterable[ModuleType]) -> set[str]:
         for p in found
         if p not in sys.stdlib_module_names and p not in ("builtins", "ghostrun", "__main__")
     }
+
+
+AMBIENT_PACKAGES = ("numpy", "pandas", "pyarrow")
+"""Packages whose objects flow between operators as data: every operator's result may
+depend on their versions, whether or not it names them."""
 
 
 def package_versions(packages: Iterable[str]) -> dict[str, str]:

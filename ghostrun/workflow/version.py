@@ -9,11 +9,13 @@ dependents' cache entries valid (early cutoff).
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from types import MappingProxyType
 
 from ghostrun.workflow.datafiles import FileHasher, data_digests
+from ghostrun.workflow.dependencies import AMBIENT_PACKAGES, package_versions
 from ghostrun.workflow.graph import Workflow
 from ghostrun.workflow.hashing import hash_parts, stable_repr, to_jsonable
 from ghostrun.workflow.types import Operator, OpSnapshot, VersionSnapshot
@@ -70,7 +72,7 @@ def build_version(
     """
     hasher = hasher or FileHasher()
     opened = opened or {}
-    env_hash = hash_parts(*(f"{k}=={v}" for k, v in sorted(workflow.packages.items())))
+    env_hash = environment_hash()
     data: dict[str, dict[str, str]] = {}
     local_keys: dict[str, str] = {}
     fingerprints: dict[str, str] = {}
@@ -92,6 +94,13 @@ def build_version(
         local_keys=MappingProxyType(local_keys),
         fingerprints=MappingProxyType(fingerprints),
     )
+
+
+def environment_hash() -> str:
+    """Python and the data packages every operator's values pass through. Other packages'
+    versions are part of the code hash of the operators that use them."""
+    ambient = package_versions(AMBIENT_PACKAGES)
+    return hash_parts(sys.version, *(f"{k}=={v}" for k, v in sorted(ambient.items())))
 
 
 def local_key(op: Operator, data: Mapping[str, str], env_hash: str) -> str:

@@ -12,6 +12,7 @@ from ghostrun.reuse.materialize import (
     MaterializationPolicy,
     enforce_budget,
     entry_value,
+    prune_superseded,
     survival_chances,
 )
 
@@ -90,3 +91,18 @@ def test_within_budget_nothing_is_evicted(tmp_path: Path) -> None:
     _fill(store, {"a": ("x", 1.0, 1000)})
     assert enforce_budget(store, 10**9, {}, set()) == []
     assert store.lookup("a") is not None
+
+
+def test_superseded_entries_beyond_the_last_few_are_dropped(tmp_path: Path) -> None:
+    import os
+
+    store = Store(tmp_path / "cache")
+    _fill(store, {f"split-v{i}": ("split", 1.0, 1000 + i) for i in range(5)})
+    _fill(store, {"model-v0": ("model", 5.0, 100)})
+    for i in range(5):  # v4 used most recently
+        manifest = tmp_path / "cache" / "entries" / f"split-v{i}.json"
+        os.utime(manifest, (1_000_000 + i, 1_000_000 + i))
+    dropped = prune_superseded(store, current={"split-v0"}, keep=2)
+    assert sorted(e.key for e in dropped) == ["split-v1", "split-v2"]
+    kept = {e.key for e in store.entries()}
+    assert kept == {"split-v0", "split-v3", "split-v4", "model-v0"}

@@ -6,7 +6,7 @@ from bench.approx.workflows.spec import KINDS, BenchWorkflow
 
 __all__ = ["KINDS", "NAMES", "BenchWorkflow", "load", "select"]
 
-NAMES = ("replay", "demo", "census", "diabetes")
+NAMES = ("replay", "demo", "census", "regression", "diabetes")
 
 
 def load(name: str) -> BenchWorkflow:

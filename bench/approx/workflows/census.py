@@ -100,7 +100,7 @@ WORKFLOW = BenchWorkflow(
     edits=EDITS,
     kinds=KINDS,
     data=_data,
-    rows=300_000,
+    rows=150_000,
     quick_rows=40_000,
     quick_edits=5,
     reseed=("        random_state=SEED,\n    )\n    return clf.fit",

@@ -101,8 +101,9 @@ WORKFLOW = BenchWorkflow(
     edits=EDITS,
     kinds=KINDS,
     data=_data,
-    rows=200_000,
+    rows=100_000,
     quick_rows=60_000,
     quick_edits=5,
-    reseed=("random_state=SEED,\n        verbose=-1", "random_state=SEED + {k},\n        verbose=-1"),
+    reseed=("random_state=SEED,\n        verbose=-1",
+            "random_state=SEED + {k},\n        verbose=-1"),
 )

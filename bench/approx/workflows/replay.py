@@ -61,5 +61,6 @@ WORKFLOW = BenchWorkflow(
     rows=500_000,
     quick_rows=60_000,
     quick_edits=6,
-    reseed=("random_state=SEED,\n        verbose=-1", "random_state=SEED + {k},\n        verbose=-1"),
+    reseed=("random_state=SEED,\n        verbose=-1",
+            "random_state=SEED + {k},\n        verbose=-1"),
 )
