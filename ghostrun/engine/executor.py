@@ -117,6 +117,7 @@ class _Walk:
         self.entries: dict[str, CachedEntry] = {}
         self.content: dict[str, str] = {}
         self.values: dict[str, Any] = {}
+        self.held: dict[str, str] = {}  # digest of each value as held, to detect mutation
         self.outcomes: dict[str, OpOutcome] = {}
         self.consumers = {n: sum(n in self.ops[d].inputs for d in self.order) for n in self.order}
 
@@ -189,6 +190,9 @@ class _Walk:
             del self.entries[name]
             return self._compute(name)
         self.values[name] = value
+        # Pickling may rebuild shared references differently (a fitted model's dtypes,
+        # its random generator), so the loaded object is checked against its own digest.
+        self.held[name] = digest(value).hex
         seconds = time.perf_counter() - started
         self._finish(name, "loaded", seconds, self.entries[name].nbytes, row_count(value))
         return value
@@ -210,6 +214,7 @@ class _Walk:
             self.keys[name] = approximate_key(self.keys[name])
         self._set_content(name, d.hex)
         self.values[name] = value
+        self.held[name] = d.hex
         persist = self.ex.hooks.should_store(op, seconds, d.nbytes)
         self._save(name, value, d, seconds, persist)
         warm.save_records(self.keys[name], value, seconds=seconds, persist=persist)
@@ -223,7 +228,7 @@ class _Walk:
         other operators' results (and so into their cache entries): the changed value is
         dropped, and later consumers get the original back from the cache or recompute it."""
         for i, value in inputs.items():
-            if self.values.get(i) is value and digest(value).hex != self.content[i]:
+            if self.values.get(i) is value and digest(value).hex != self.held[i]:
                 del self.values[i]
                 warnings.warn(
                     f"operator '{name}' modified its input '{i}' in place; later operators get "

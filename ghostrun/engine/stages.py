@@ -59,7 +59,9 @@ def ladder_for(session: Session, invocation: Invocation, mode: Mode) -> list[Sta
     """The stages for this invocation, sized from the history's runtime model."""
     costs = CostModel(session.history)
     workflow = invocation.version.workflow
-    affected = [c.op for c in invocation.changes if c.change not in (Change.UNCHANGED, Change.REMOVED)]
+    affected = [
+        c.op for c in invocation.changes if c.change not in (Change.UNCHANGED, Change.REMOVED)
+    ]
     known = [op for op in affected if costs.knows(op)]
     predict = None
     if affected and len(known) == len(affected):

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from ghostrun.reuse.digest import Digest
+from ghostrun.reuse.digest import Digest, digest
 from ghostrun.reuse.memory import HASH_SPEED, MemoryCache, MemoryEntry
 from ghostrun.reuse.store import Entry, Store
 
@@ -67,7 +67,9 @@ class ResultCache:
         value = self.disk.load(key)
         entry = self.disk.lookup(key)
         if self.memory is not None and entry is not None:
-            self.memory.put(MemoryEntry(key, entry.op, entry.content_hash, entry.nbytes), value)
+            held = digest(value).hex
+            hot = MemoryEntry(key, entry.op, entry.content_hash, entry.nbytes, held_hash=held)
+            self.memory.put(hot, value)
         return value
 
     def save(

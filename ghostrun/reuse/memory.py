@@ -21,8 +21,13 @@ HASH_SPEED = 3e9  # bytes/s, what `digest` sustains on numeric frames here
 class MemoryEntry:
     key: str
     op: str
-    content_hash: str
+    content_hash: str  # the result's canonical content hash (what keys its dependents)
     nbytes: int
+    held_hash: str = ""  # digest of the object as held, if it differs (read back from disk)
+
+    @property
+    def check_hash(self) -> str:
+        return self.held_hash or self.content_hash
 
 
 class MemoryCache:
@@ -48,7 +53,7 @@ class MemoryCache:
     def get(self, key: str) -> Any:
         """The value, or KeyError when absent or modified in place since it was stored."""
         entry, value = self._items[key]
-        if digest(value).hex != entry.content_hash:
+        if digest(value).hex != entry.check_hash:
             self.discard(key)
             raise KeyError(key)
         self._items.move_to_end(key)

@@ -187,3 +187,29 @@ def test_operator_mutating_its_input_cannot_poison_other_results(
     fixed = project.run()
     assert fixed.last.metrics == project.run_from_scratch(tmp_path).last.metrics
     assert mutated.last.metrics == fixed.last.metrics
+
+
+def test_a_model_read_back_from_the_cache_is_not_mistaken_for_a_mutated_one(
+    project: ProjectDir, tmp_path: Path
+) -> None:
+    # Pickling rebuilds a fitted model's shared references, so its digest after a load
+    # differs from the one recorded at save; that must not look like an in-place change.
+    project.edit(
+        "pipeline.py",
+        "LogisticRegression(C=1.0, max_iter=200)",
+        "RandomForestClassifier(n_estimators=20, random_state=0)",
+    )
+    project.edit(
+        "pipeline.py",
+        "from sklearn.linear_model import LogisticRegression",
+        "from sklearn.ensemble import RandomForestClassifier",
+    )
+    project.run()
+    project.edit("pipeline.py", "return float(roc_auc_score(", "return 0.0 + float(roc_auc_score(")
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        inv = project.run()
+    assert states(inv)["model"] == "loaded" and states(inv)["auc"] == "computed"
+    assert inv.last.metrics == project.run_from_scratch(tmp_path).last.metrics

@@ -9,7 +9,6 @@ import pytest
 
 from ghostrun.errors import HistoryError
 from ghostrun.history import MIGRATIONS, SCHEMA_VERSION, History, Migration
-from ghostrun.workflow.types import FULL
 
 from .builders import make_snapshot
 
