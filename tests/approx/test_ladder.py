@@ -40,7 +40,8 @@ def test_stages_fit_their_share_of_the_full_time(full_seconds: float) -> None:
     first = stages[0]
     assert first.seeds == FIRST_SEEDS
     assert predict(first.fidelity) <= full_seconds / 30 + 1e-9
-    assert all(a.fidelity.fraction < b.fidelity.fraction for a, b in zip(stages, stages[1:]))
+    fractions = [s.fidelity.fraction for s in stages]
+    assert fractions == sorted(set(fractions))
 
 
 def test_full_only_and_approx_only() -> None:
