@@ -19,6 +19,7 @@ from pathlib import Path
 
 from bench.approx.report import render, summarise
 from bench.approx.session import Options, run_session
+from bench.approx.stamp import code_stamp
 from bench.approx.workflows import NAMES, BenchWorkflow, select
 
 __all__ = ["main"]
@@ -139,7 +140,8 @@ def main(argv: list[str] | None = None) -> int:
     config = {"command": _command(args, rows, seeds), "rows": rows, "seeds": seeds,
               "quick": args.quick, "threads": args.threads, "timeout": args.timeout,
               "cpus": os.cpu_count(), "versions": _versions(),
-              "load_start": [round(x, 2) for x in os.getloadavg()], "started": time.time()}
+              "load_start": [round(x, 2) for x in os.getloadavg()], "started": time.time(),
+              "code_start": code_stamp(REPO_ROOT)}
     print(f"fidelity bench: {', '.join(f'{w.name} ({rows[w.name]:,} rows)' for w in workflows)}"
           f"; load {config['load_start']}", flush=True)
     signal.signal(signal.SIGTERM, _interrupt)
@@ -153,5 +155,6 @@ def main(argv: list[str] | None = None) -> int:
         print("\ninterrupted: reporting the finished workflows", flush=True)
     config["load_end"] = [round(x, 2) for x in os.getloadavg()]
     config["seconds"] = time.time() - config["started"]
+    config["code_end"] = code_stamp(REPO_ROOT)
     _write(summarise(sessions, config), args.out or args.workdir / "results.json")
     return 0

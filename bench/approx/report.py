@@ -174,6 +174,9 @@ def _session_block(s: dict[str, Any]) -> str:
               f"τ={_f(n['tau'], '.5f')}" if n["values"] else n.get("note", "no noise runs"))
     title = (f"{s['workflow']}: {s['description']}\n  {s['rows']:,} rows · goal {s['goal']} · "
              f"full metric noise {spread}")
+    if s.get("code_changed"):
+        title += (f"\n  WARNING: ghostrun's code changed during this session {s['code']}: "
+                  "the steps did not all run on the same code")
     return "\n".join([title, _table(s), "  cold ladders:", _ladders(s)])
 
 

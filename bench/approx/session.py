@@ -16,6 +16,7 @@ from typing import Any
 
 from bench.approx.judge import judge_ladder, noise_threshold
 from bench.approx.runs import Cold, Hot, LadderRun, Plain, make_project, write
+from bench.approx.stamp import code_stamp
 from bench.approx.workflows import BenchWorkflow
 from bench.approx.workflows.spec import reseeded
 from bench.replay.edits import BASELINE, apply_edit
@@ -62,6 +63,7 @@ def run_session(wf: BenchWorkflow, opt: Options, log=print) -> dict[str, Any]:
             for folder in ("plain", "cold", "hot"):
                 write(folders[folder], text)
             record = _step(i, step, wf, plain, cold, hot)
+            record["code"] = code_stamp(opt.repo_root)
             steps.append(record)
             log(_progress(wf, record))
     finally:
@@ -161,7 +163,9 @@ def _judged(wf: BenchWorkflow, opt: Options, noise: dict[str, Any],
             i = judged["verdict"]["index"]
             judged["verdict"]["wall_seconds"] = wall[i]
             judged["verdict"]["wall_ratio"] = wall[i] / step["plain"]["seconds"]
+    stamps = {(s["code"]["commit"], s["code"]["sources"]) for s in steps if "code" in s}
     return {"workflow": wf.name, "description": wf.description, "rows": opt.rows,
+            "code_changed": len(stamps) > 1, "code": sorted(stamps),
             "goal": goal, "noise": {**noise, "baseline": baseline, "sigma": sigma, "tau": tau},
             "steps": steps}
 
