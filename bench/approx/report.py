@@ -48,7 +48,16 @@ def _times(sessions: list[dict[str, Any]]) -> dict[str, Any]:
         "hot_first_event": _median(ratios("hot", "first")),
         "hot_verdict": _median(ratios("hot", "verdict")),
         "plain_seconds": _median(e["plain"]["seconds"] for e in edits),
+        # when the exact result arrived: the ladder's whole run against a plain re-run
+        "cold_total": _median(_total(e, "cold") for e in edits),
+        "hot_total": _median(_total(e, "hot") for e in edits),
     }
+
+
+def _total(e: dict[str, Any], side: str) -> float | None:
+    if e[side]["error"] or not e["plain"]["seconds"]:
+        return None
+    return e[side]["seconds"] / e["plain"]["seconds"]
 
 
 def _direction(sessions: list[dict[str, Any]], side: str) -> dict[str, Any]:
@@ -180,6 +189,10 @@ def _session_block(s: dict[str, Any]) -> str:
     return "\n".join([title, _table(s), "  cold ladders:", _ladders(s)])
 
 
+def _pct(x: float | None) -> str:
+    return "–" if x is None else f"{100 * x:.0f}%"
+
+
 def _target_lines(summary: dict[str, Any]) -> list[str]:
     g = summary["replay"] or summary["all"]
     scope = "replay session" if summary["replay"] else "all sessions (no replay run)"
@@ -204,10 +217,11 @@ def _target_lines(summary: dict[str, Any]) -> list[str]:
             f"  direction, {side}, all sessions, first verdicts from an approximate stage: "
             f"{gr.get('right', 0)} right, {gr.get('WRONG', 0)} wrong, {gr.get('missed', 0)} "
             f"unclear on a real change, {gr.get('unclear-ok', 0)} unclear within noise, "
-            f"{gr.get('overcalled', 0)} decisive within noise → agreement "
-            f"{_f(x['agreement'] and 100 * x['agreement'], '.0f')}% (target ≥ 90%); "
-            f"first verdict came from: {x['sources']}")
-        lines.append(f"    same, replay session only: {d[side]['grades']}")
+            f"{gr.get('overcalled', 0)} decisive within noise → agreement where decisive "
+            f"{_pct(x['agreement'])} (target ≥ 90%), right of all beyond noise "
+            f"{_pct(x['right_of_beyond'])}; first verdict came from: {x['sources']}")
+        if summary["replay"]:
+            lines.append(f"    same, replay session only: {d[side]['grades']}")
     for side in ("cold", "hot"):
         x = summary["all"]["extrapolation"][side]
         lines.append(f"  extrapolation ({side}): |extrapolated − full| median "
@@ -218,12 +232,13 @@ def _target_lines(summary: dict[str, Any]) -> list[str]:
 
 
 def _workflow_lines(summary: dict[str, Any]) -> list[str]:
-    lines = ["per workflow (medians over edits): cold verdict ÷plain (with start) · hot first "
-             "event ÷plain · plain s · cold grades"]
+    lines = ["per workflow (medians over edits): cold first verdict ÷plain (with start) · hot "
+             "first event ÷plain · exact result ÷plain, cold / hot · plain s · cold grades"]
     for name, g in summary["per_workflow"].items():
         t = g["times"]
         cold = f"{_f(t['cold_verdict'], '.3f')} ({_f(t['cold_verdict_wall'], '.3f')})"
-        lines.append(f"  {name:<9} {cold} · {_f(t['hot_first_event'], '.3f')} · "
+        lines.append(f"  {name:<10} {cold} · {_f(t['hot_first_event'], '.3f')} · "
+                     f"{_f(t['cold_total'], '.2f')} / {_f(t['hot_total'], '.2f')} · "
                      f"{_f(t['plain_seconds'], '.1f')} s · "
                      f"{g['direction']['cold']['grades']} from {g['direction']['cold']['sources']}")
     return lines
