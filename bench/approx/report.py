@@ -183,9 +183,13 @@ def _session_block(s: dict[str, Any]) -> str:
               f"τ={_f(n['tau'], '.5f')}" if n["values"] else n.get("note", "no noise runs"))
     title = (f"{s['workflow']}: {s['description']}\n  {s['rows']:,} rows · goal {s['goal']} · "
              f"full metric noise {spread}")
-    if s.get("code_changed"):
-        title += (f"\n  WARNING: ghostrun's code changed during this session {s['code']}: "
+    sources = sorted({e["code"]["sources"] for e in s["steps"] if "code" in e})
+    commits = sorted({e["code"]["commit"] or "?" for e in s["steps"] if "code" in e})
+    if len(sources) > 1:
+        title += (f"\n  WARNING: ghostrun's sources changed during this session ({sources}): "
                   "the steps did not all run on the same code")
+    elif sources:
+        title += f"\n  ghostrun sources {sources[0]} throughout (commits {', '.join(commits)})"
     return "\n".join([title, _table(s), "  cold ladders:", _ladders(s)])
 
 

@@ -163,7 +163,8 @@ def _judged(wf: BenchWorkflow, opt: Options, noise: dict[str, Any],
             i = judged["verdict"]["index"]
             judged["verdict"]["wall_seconds"] = wall[i]
             judged["verdict"]["wall_ratio"] = wall[i] / step["plain"]["seconds"]
-    stamps = {(s["code"]["commit"], s["code"]["sources"]) for s in steps if "code" in s}
+    # ghostrun's sources decide; a commit of other files (this bench's) changes nothing
+    stamps = {s["code"]["sources"] for s in steps if "code" in s}
     return {"workflow": wf.name, "description": wf.description, "rows": opt.rows,
             "code_changed": len(stamps) > 1, "code": sorted(stamps),
             "goal": goal, "noise": {**noise, "baseline": baseline, "sigma": sigma, "tau": tau},
