@@ -111,9 +111,12 @@ def _write(summary: dict, out: Path) -> None:
 
 
 def _report_only(files: str, out: Path) -> int:
-    """Sessions from saved results, summarised together; the config lists each part."""
+    """Sessions from saved results, summarised together; the config lists each part. A
+    workflow measured in several files is taken from the last of them."""
     parts = [json.loads(Path(f).read_text(encoding="utf-8")) for f in files.split(",") if f]
-    sessions = [s for part in parts for s in part["sessions"]]
+    latest = {s["workflow"]: s for part in parts for s in part["sessions"]}
+    order = [*NAMES, *sorted(set(latest) - set(NAMES))]
+    sessions = [latest[name] for name in order if name in latest]
     configs = [part["config"] for part in parts]
     config = {**configs[0], "parts": configs,
               "command": " ;\n   ".join(c["command"] for c in configs),
