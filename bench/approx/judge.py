@@ -71,13 +71,14 @@ def judge_ladder(stages: list[dict[str, Any]], times: list[float], plain_seconds
     """What one ladder (cold or hot) told the user about one edit, and how it fared.
 
     `times[i]` is when stage i reached the user, in seconds from the start."""
+    # a stage without its time (a lost event) is left out rather than failing the report
     views = [_stage_view(s, t, full_delta, full_metric, primary, tau, goal)
-             for s, t in zip(stages, times, strict=True)]
-    for i, view in enumerate(views):
-        view["stage"] = i
+             for s, t in zip(stages, times, strict=False)]
+    for n, view in enumerate(views):
+        view["stage"] = n
     out: dict[str, Any] = {"stages": views}
     for label, need_verdict in (("first", False), ("verdict", True)):
-        i = first_with(stages, need_verdict)
+        i = first_with(stages[: len(views)], need_verdict)
         if i is None:
             out[label] = None
             continue

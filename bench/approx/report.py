@@ -88,8 +88,10 @@ def _extrapolation(sessions: list[dict[str, Any]], side: str) -> dict[str, Any]:
 
 
 def _stage_views(sessions: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    return [v for s in sessions for e in _edits(s) for side in ("cold", "hot")
-            if (j := e[side].get("judged")) for v in j["stages"] if not v["full"]]
+    """The cold ladders' approximate stages (the hot ones sample the same rows with the
+    same seeds: counting both would count most stages twice)."""
+    return [v for s in sessions for e in _edits(s)
+            if (j := e["cold"].get("judged")) for v in j["stages"] if not v["full"]]
 
 
 def _group(sessions: list[dict[str, Any]]) -> dict[str, Any]:
@@ -253,8 +255,9 @@ def render(summary: dict[str, Any]) -> str:
     blocks = [_session_block(s) for s in summary["sessions"]]
     blocks.append("\n".join(_workflow_lines(summary)))
     blocks.append("\n".join(_target_lines(summary)))
-    blocks.append("verdict margin (approximate stages with a paired delta and an error, cold "
-                  "and hot): what a margin of k × standard error would have said\n"
+    blocks.append("verdict margin (the cold ladders' approximate stages with a paired delta and "
+                  "an error): what a margin of c × standard error would have said (the ladder "
+                  "uses c = 2.92 for three pairs)\n"
                   + summary["margins"]["text"])
     if summary["stale"]:
         blocks.append(f"STALE: a ladder's full metric differs from the plain re-run: "

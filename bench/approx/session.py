@@ -60,8 +60,8 @@ def run_session(wf: BenchWorkflow, opt: Options, log=print) -> dict[str, Any]:
         for i, step in enumerate([BASELINE, *wf.session(opt.quick)]):
             if i:
                 text = apply_edit(text, step)
-            for folder in ("plain", "cold", "hot"):
-                write(folders[folder], text)
+            for name in ("plain", "cold", "hot"):
+                write(folders[name], text)
             record = _step(i, step, wf, plain, cold, hot)
             record["code"] = code_stamp(opt.repo_root)
             steps.append(record)

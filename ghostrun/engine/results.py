@@ -61,6 +61,9 @@ class Invocation:
     parent_id: str | None
     changes: list[OpChange]
     stages: list[StageResult] = field(default_factory=list)
+    # Cache keys and fidelities every run of this invocation used: retention spares them.
+    used_keys: set[str] = field(default_factory=set)
+    fidelities: set[Fidelity] = field(default_factory=set)
 
     @property
     def last(self) -> StageResult:

@@ -25,6 +25,7 @@ from ghostrun.history import History
 from ghostrun.project import Project
 from ghostrun.reuse.cache import ResultCache
 from ghostrun.reuse.materialize import (
+    KEEP_SUPERSEDED,
     MaterializationPolicy,
     enforce_budget,
     prune_superseded,
@@ -132,8 +133,13 @@ class Session:
             raise
         seconds = time.perf_counter() - t0
         current = {o.key for o in result.outcomes.values()}
-        if kind == "user":
-            prune_superseded(self.store, current)
+        invocation.used_keys.update(current)
+        invocation.fidelities.add(fidelity)
+        if kind == "user" and fidelity.is_full:
+            # After the last stage only, sparing every stage's entries, and keeping one set
+            # of superseded entries per fidelity the ladder runs (the next edit pairs with them).
+            keep = KEEP_SUPERSEDED * max(1, len(invocation.fidelities))
+            prune_superseded(self.store, invocation.used_keys, keep=keep)
         enforce_budget(self.store, self.project.settings.storage_budget, policy.survival, current)
         primary = _primary_name(version, result.metrics)
         self.history.finish_run(

@@ -117,7 +117,7 @@ WORKFLOW = BenchWorkflow(
     edits=EDITS,
     kinds=KINDS,
     data=_data,
-    rows=200_000,
+    rows=600_000,
     quick_rows=50_000,
     quick_edits=4,
     reseed=("        random_state=SEED,\n    )\n    return reg.fit",
