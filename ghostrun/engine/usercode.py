@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from ghostrun.errors import MetricValueError, UserCodeError
-from ghostrun.workflow.dependencies import is_project_file
+from ghostrun.workflow.dependencies import project_frames
 from ghostrun.workflow.types import Operator
 
 
@@ -29,9 +29,7 @@ def call_operator(op: Operator, inputs: Mapping[str, Any], root: Path) -> Any:
 
 def user_traceback(exc: BaseException, root: Path) -> str:
     """The traceback restricted to frames in the user's project, innermost last."""
-    frames = [
-        f for f in traceback.extract_tb(exc.__traceback__) if is_project_file(f.filename, root)
-    ]
+    frames = project_frames(exc, root)
     lines = ["Traceback (most recent call last, your code only):\n"]
     lines += traceback.format_list(frames)
     lines += traceback.format_exception_only(type(exc), exc)

@@ -15,6 +15,7 @@ import importlib.metadata
 import inspect
 import os
 import sys
+import traceback
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cache, lru_cache
@@ -429,3 +430,10 @@ def _dist_version(dist: str) -> str:
         return importlib.metadata.version(dist)
     except importlib.metadata.PackageNotFoundError:
         return "unknown"
+
+
+def project_frames(exc: BaseException, root: Path) -> list[traceback.FrameSummary]:
+    """The frames of an exception's traceback that are in the user's project code."""
+    return [
+        f for f in traceback.extract_tb(exc.__traceback__) if is_project_file(f.filename, root)
+    ]

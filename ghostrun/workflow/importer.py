@@ -11,13 +11,12 @@ import importlib.abc
 import importlib.machinery
 import importlib.util
 import sys
-import traceback
 from collections.abc import Sequence
 from pathlib import Path
 from types import CodeType, ModuleType
 
 from ghostrun.errors import WorkflowError
-from ghostrun.workflow.dependencies import is_project_file
+from ghostrun.workflow.dependencies import is_project_file, project_frames
 from ghostrun.workflow.hashing import hash_parts
 
 # Folders ghostrun put on sys.path. sys.path is process-global, so this record of our
@@ -127,9 +126,7 @@ def _module_name(path: Path) -> str:
 
 
 def _import_error(exc: BaseException, path: Path, root: Path) -> WorkflowError:
-    frames = [
-        f for f in traceback.extract_tb(exc.__traceback__) if is_project_file(f.filename, root)
-    ]
+    frames = project_frames(exc, root)
     where = frames[-1] if frames else None
     return WorkflowError(
         f"importing the workflow raised {type(exc).__name__}: {exc}; "
