@@ -126,6 +126,10 @@ TEXT_CASES: dict[str, tuple[str, Any]] = {
     "memory_budget": ("1.5G", int(1.5 * GiB)),
     "estimator_modules": ("sklearn, catboost", ("sklearn", "catboost")),
     "min_sample_rows": ("200", 200),
+    "notify": ("off", "off"),
+    "idle_after": ("2.5", 2.5),
+    "run_timeout": ("90", 90.0),
+    "worker_memory": ("3GiB", 3 * GiB),
 }
 
 

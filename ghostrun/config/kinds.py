@@ -19,6 +19,7 @@ __all__ = [
     "INPUTS",
     "MODULES",
     "OPTIONAL_STR",
+    "SECONDS",
     "SIZE",
     "STR",
     "Expected",
@@ -125,6 +126,12 @@ def _check_count(value: object) -> int:
     return value
 
 
+def _check_seconds(value: object) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not value > 0:
+        raise ValueError
+    return float(value)
+
+
 def _check_modules(value: object) -> tuple[str, ...]:
     if not isinstance(value, list | tuple):
         raise ValueError
@@ -184,6 +191,8 @@ SIZE = Kind('a size in bytes (an integer, or a string like "2GiB" or "500MB")',
             _check_size, _check_size, "SIZE", show=_format_size)
 COUNT = Kind("a whole number of at least 1", _check_count,
              lambda text: _check_count(int(text)), "N")
+SECONDS = Kind("a number of seconds above 0", _check_seconds,
+                lambda text: _check_seconds(float(text)), "SECONDS")
 MODULES = Kind("a list of package names", _check_modules,
                lambda text: _check_modules([p.strip() for p in text.split(",") if p.strip()]),
                "NAMES", show=list, cli_hint="Comma-separated.")

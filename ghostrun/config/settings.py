@@ -11,7 +11,16 @@ from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from typing import Any
 
-from ghostrun.config.kinds import COUNT, INPUTS, MODULES, OPTIONAL_STR, SIZE, STR, choice
+from ghostrun.config.kinds import (
+    COUNT,
+    INPUTS,
+    MODULES,
+    OPTIONAL_STR,
+    SECONDS,
+    SIZE,
+    STR,
+    choice,
+)
 from ghostrun.config.spec import checked, setting
 from ghostrun.config.toml_text import toml_text
 from ghostrun.workflow.types import Goal
@@ -54,6 +63,17 @@ class Settings:
     min_sample_rows: int = setting(
         1500, "Fewest rows an approximate run samples; smaller sources are never sampled.",
         COUNT)
+    notify: str = setting(
+        "auto", "Desktop notifications from the daemon: auto (desktop, else notify-send, else "
+        "the log) or off.", choice("auto", "off"))
+    idle_after: float = setting(
+        30.0, "Seconds without a save before the daemon starts exploring variants.", SECONDS)
+    run_timeout: float = setting(
+        3600.0, "Seconds a single run may take before the daemon stops it and reports a hang.",
+        SECONDS)
+    worker_memory: int = setting(
+        8 * _GiB, "Memory a worker process may allocate before it is stopped and replaced "
+        "(user code that eats memory cannot take the machine down).", SIZE)
 
     def __post_init__(self) -> None:
         for f in fields(self):
