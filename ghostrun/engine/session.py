@@ -66,6 +66,8 @@ class Session:
         self.store = Store(project.cache_dir)
         self.cache = ResultCache(self.store, memory, known=self.history.known_output)
         self.history.mark_interrupted()
+        # Called with each run's id as it starts: the daemon's `run.started` event.
+        self.on_run_start: Callable[[int, Fidelity], None] | None = None
 
     def close(self) -> None:
         self.history.close()
@@ -114,6 +116,8 @@ class Session:
         run_id = self.history.start_run(
             version.version_id, kind=kind, fidelity=fidelity, parent_id=invocation.parent_id
         )
+        if self.on_run_start:
+            self.on_run_start(run_id, fidelity)
         costs = CostModel(self.history)
         policy = self._policy(version, costs)
         hooks = self._hooks(run_id, invocation, on_op, cancelled, policy)
