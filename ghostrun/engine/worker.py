@@ -3,14 +3,21 @@
 User code never runs in the caller's process (the daemon, a benchmark): the worker
 imports the workflow fresh for every request (so edits are seen) but keeps recent
 intermediates in memory across requests, bounded by `memory_budget`. The caller talks to
-it over a pipe: a request, then zero or more event messages, then one result or error.
-A worker that dies mid-run is reported as a `WorkerCrashed` and restarted on next use.
+it over a pipe: a request, then zero or more event messages (`run.started`, `run.stage`),
+then one result or error. A worker that dies mid-run is reported as a `WorkerCrashed` and
+restarted on next use.
+
+Containment: an optional address-space limit turns runaway allocation in user code into a
+MemoryError (reported like any failure of user code); an optional nice increment keeps
+explorer workers behind the user's own runs; `cancel()` stops a run between operators.
 """
 
 from __future__ import annotations
 
 import multiprocessing as mp
 import os
+import sys
+import time
 import traceback
 from collections.abc import Callable, Mapping
 from multiprocessing.connection import Connection
@@ -40,13 +47,27 @@ class WorkerCrashed(GhostrunError):
 
 
 class RunWorker:
-    """Parent side of the run worker: start, send run requests, stop."""
+    """Parent side of the run worker: start, send run requests, cancel, stop.
 
-    def __init__(self, project_root: Path, overrides: Mapping[str, Any] | None = None):
+    `request` blocks its calling thread; `cancel` and `interrupt` may be called from any
+    other thread while it does.
+    """
+
+    def __init__(
+        self,
+        project_root: Path,
+        overrides: Mapping[str, Any] | None = None,
+        *,
+        memory_limit: int | None = None,
+        nice: int = 0,
+    ):
         self.project_root = Path(project_root)
         self.overrides = dict(overrides or {})
+        self.memory_limit = memory_limit
+        self.nice = nice
         self._process: mp.process.BaseProcess | None = None
         self._conn: Connection | None = None
+        self._cancel: Any = None
 
     def __enter__(self) -> RunWorker:
         self.start()
@@ -68,9 +89,11 @@ class RunWorker:
             return
         ctx = mp.get_context("spawn")
         parent, child = ctx.Pipe()
+        self._cancel = ctx.Event()
+        limits = {"memory": self.memory_limit, "nice": self.nice}
         self._process = ctx.Process(
             target=serve,
-            args=(child, str(self.project_root), self.overrides),
+            args=(child, str(self.project_root), self.overrides, self._cancel, limits),
             daemon=True,
             name="ghostrun-run-worker",
         )
@@ -88,7 +111,7 @@ class RunWorker:
     ) -> Message:
         """Run the current version: `mode` is "ladder", "approx" or "full" (`full=True` is
         the same as mode "full"). Each finished stage arrives first as an event; returns
-        the `ghostrun run --json` object."""
+        the `ghostrun run --json` object plus `watch`, the files the version depends on."""
         if full:
             mode = "full"
         return self.request({"cmd": "run", "mode": mode, "kind": kind}, on_event)
@@ -98,6 +121,7 @@ class RunWorker:
         conn = self._conn
         if conn is None:  # pragma: no cover - start() sets it
             raise WorkerCrashed("the run worker could not be started")
+        self._cancel.clear()
         try:
             conn.send(request)
             while True:
@@ -115,6 +139,30 @@ class RunWorker:
                 f"the run worker died (exit code {code}) while running your workflow; it "
                 "will be restarted for the next run"
             ) from exc
+
+    def cancel(self) -> None:
+        """Ask the run in progress to stop at the next operator boundary."""
+        if self._cancel is not None:
+            self._cancel.set()
+
+    def interrupt(self) -> None:
+        """Kill the process now, from any thread: the blocked `request` raises WorkerCrashed
+        and reaps it (a hung run, or one that would not stop when cancelled)."""
+        process = self._process
+        if process is not None and process.is_alive():
+            process.kill()
+
+    def rss(self) -> int | None:
+        """Resident memory of the worker process in bytes (Linux), None when unknown."""
+        pid = self.pid
+        if pid is None:
+            return None
+        try:
+            with open(f"/proc/{pid}/statm", encoding="ascii") as statm:
+                pages = int(statm.read().split()[1])
+        except (OSError, ValueError, IndexError):
+            return None
+        return pages * os.sysconf("SC_PAGE_SIZE")
 
     def _reap(self) -> int | None:
         process, self._process, self._conn = self._process, None, None
@@ -144,14 +192,22 @@ class RunWorker:
         self._reap()
 
 
-def serve(conn: Connection, root: str, overrides: Mapping[str, Any]) -> None:
+def serve(
+    conn: Connection,
+    root: str,
+    overrides: Mapping[str, Any],
+    cancel: Any = None,
+    limits: Mapping[str, Any] | None = None,
+) -> None:
     """Child side: one session for the worker's life; one request at a time."""
     os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # see ghostrun.cli
+    _apply_limits(limits or {})
     from ghostrun.engine.session import Session
     from ghostrun.project import Project
     from ghostrun.reuse.memory import MemoryCache
 
     project = Project.open(Path(root), overrides)
+    cancelled = cancel.is_set if cancel is not None else None
     with Session(project, MemoryCache(project.settings.memory_budget)) as session:
         while True:
             try:
@@ -160,46 +216,106 @@ def serve(conn: Connection, root: str, overrides: Mapping[str, Any]) -> None:
                 return
             if request.get("cmd") == "stop":
                 return
-            conn.send(_handle(session, request, conn))
+            conn.send(_handle(session, request, conn, cancelled))
 
 
-def _handle(session: Any, request: Message, conn: Connection) -> Message:
-    from ghostrun.engine.session import RunFailed
+def _apply_limits(limits: Mapping[str, Any]) -> None:
+    if limits.get("nice"):
+        os.nice(int(limits["nice"]))
+    memory = limits.get("memory")
+    if memory:
+        import resource
+
+        resource.setrlimit(resource.RLIMIT_AS, (int(memory), int(memory)))
+
+
+def _handle(
+    session: Any, request: Message, conn: Connection, cancelled: Callable[[], bool] | None
+) -> Message:
     from ghostrun.engine.stages import run_ladder
 
+    watch: list[str] = []
     try:
         if request.get("cmd") != "run":
             raise GhostrunError(f"unknown worker command {request.get('cmd')!r}")
-        invocation = session.prepare(session.load())
+        watch = [str(session.project.workflow_path)]
+        version = session.load()
+        watch = watched_files(version, session.project.root)
+        invocation = session.prepare(version)
+        started: list[int] = []
 
-        def send_stage(stage: Any) -> None:
-            conn.send({"type": "event", "event": {"topic": "run.stage", **stage.to_json()}})
+        def send(topic: str, payload: Message) -> None:
+            conn.send({"type": "event", "event": {"topic": topic, **payload}})
 
-        run_ladder(
-            session,
-            invocation,
-            mode=request.get("mode", "full"),
-            kind=request.get("kind", "user"),
-            on_stage=send_stage,
-        )
-        return {"type": "result", "result": invocation.to_json()}
-    except RunFailed as exc:
-        return {"type": "error", "error": _failure(exc)}
-    except GhostrunError as exc:
-        return {
-            "type": "error",
-            "error": {"code": type(exc).__name__, "message": str(exc), "exit_code": exc.exit_code},
-        }
-    except Exception as exc:  # noqa: BLE001 - a ghostrun bug must not kill the worker
-        return {
-            "type": "error",
-            "error": {
-                "code": "internal",
-                "message": repr(exc),
-                "traceback": traceback.format_exc(),
-                "exit_code": 1,
-            },
-        }
+        def on_run_start(run_id: int, fidelity: Any) -> None:
+            if not started:
+                started.append(run_id)
+                send("run.started", _started_event(invocation, run_id))
+
+        session.on_run_start = on_run_start
+        try:
+            run_ladder(
+                session,
+                invocation,
+                mode=request.get("mode", "full"),
+                kind=request.get("kind", "user"),
+                on_stage=lambda stage: send("run.stage", stage.to_json()),
+                cancelled=cancelled,
+            )
+        finally:
+            session.on_run_start = None
+        return {"type": "result", "result": {**invocation.to_json(), "watch": watch}}
+    except Exception as exc:  # noqa: BLE001 - nothing the user's code does may kill the worker
+        return {"type": "error", "error": {**_error_payload(exc), "watch": watch}}
+
+
+def _error_payload(exc: Exception) -> Message:
+    from ghostrun.engine.session import RunFailed
+    from ghostrun.errors import RunCancelled
+
+    if isinstance(exc, RunFailed):
+        return _failure(exc)
+    if isinstance(exc, RunCancelled):
+        return _error("cancelled", str(exc), 1)
+    if isinstance(exc, GhostrunError):
+        return _error(type(exc).__name__, str(exc), exc.exit_code)
+    if isinstance(exc, MemoryError):
+        return _error("memory", "the run ran out of memory (see the worker_memory setting)", 1)
+    return {**_error("internal", repr(exc), 1), "traceback": traceback.format_exc()}
+
+
+def _error(code: str, message: str, exit_code: int) -> Message:
+    return {"code": code, "message": message, "exit_code": exit_code}
+
+
+def _started_event(invocation: Any, run_id: int) -> Message:
+    return {
+        "run_id": run_id,
+        "version_id": invocation.version.version_id,
+        "parent_id": invocation.parent_id,
+        "time": time.time(),
+        "changes": [
+            {"op": c.op, "change": c.change.value, "reason": c.reason}
+            for c in invocation.changes
+            if c.change.value != "unchanged"
+        ],
+    }
+
+
+def watched_files(version: Any, root: Path) -> list[str]:
+    """Absolute paths whose change can change this version: the workflow module, the
+    project modules imported with it, and the data files its operators read."""
+    from ghostrun.workflow.dependencies import is_project_file
+
+    root = Path(root)
+    files = {str(version.workflow.path)}
+    for module in list(sys.modules.values()):
+        path = getattr(module, "__file__", None)
+        if path and str(path).endswith(".py") and is_project_file(path, root):
+            files.add(str(Path(path).resolve()))
+    for digests in version.data.values():
+        files.update(str((root / p).resolve()) for p in digests)
+    return sorted(files)
 
 
 def _failure(exc: Any) -> Message:
@@ -207,6 +323,7 @@ def _failure(exc: Any) -> Message:
         "code": "user_code",
         "message": str(exc.cause),
         "op": exc.cause.op,
+        "location": getattr(exc.cause, "location", None),
         "traceback": exc.cause.traceback_text,
         "run_id": exc.run_id,
         "version_id": exc.invocation.version.version_id,

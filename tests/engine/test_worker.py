@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import threading
 from pathlib import Path
 
 import pytest
@@ -60,3 +61,44 @@ def test_a_crashed_worker_is_reported_and_replaced(project: ProjectDir) -> None:
         project.edit("pipeline.py", "import os; os.kill(os.getpid(), 9)", 'return raw["y"]')
         assert "auc" in worker.run()["metrics"]
         assert worker.pid is not None and worker.pid != os.getpid()
+
+
+def test_events_and_watch_set(project: ProjectDir) -> None:
+    events: list[dict] = []
+    with RunWorker(project.root) as worker:
+        result = worker.run(on_event=events.append)
+    topics = [e["topic"] for e in events]
+    assert topics[0] == "run.started" and topics[-1] == "run.stage"
+    assert events[0]["version_id"] == result["version_id"]
+    assert events[0]["run_id"] == result["stages"][0]["run_id"]
+    watch = set(result["watch"])
+    root = project.root.resolve()
+    assert {str(root / "pipeline.py"), str(root / "helpers.py")} <= watch
+    assert str(root / "data" / "table.csv") in watch
+
+
+def test_a_cancelled_run_stops_between_operators(project: ProjectDir) -> None:
+    slow = 'import time; time.sleep(1.5)\n    return raw["y"]'
+    project.edit("pipeline.py", 'return raw["y"]', slow)
+    with RunWorker(project.root) as worker:
+        timer = threading.Timer(0.2, worker.cancel)
+
+        def cancel_once_started(event: dict) -> None:
+            if event["topic"] == "run.started":
+                timer.start()
+
+        with pytest.raises(WorkerError) as failure:
+            worker.run(on_event=cancel_once_started)
+        assert failure.value.payload["code"] == "cancelled"
+        assert "auc" in worker.run()["metrics"]  # the next request is not cancelled
+
+
+def test_runaway_allocation_fails_the_run_not_the_worker(project: ProjectDir) -> None:
+    hog = 'blocks = [bytearray(2**26) for _ in range(10**6)]\n    return raw["y"]'
+    project.edit("pipeline.py", 'return raw["y"]', hog)
+    with RunWorker(project.root, memory_limit=3 * 2**30) as worker:
+        with pytest.raises(WorkerError) as failure:
+            worker.run()
+        assert "MemoryError" in failure.value.payload["traceback"]
+        project.edit("pipeline.py", hog, 'return raw["y"]')
+        assert "auc" in worker.run()["metrics"]
