@@ -142,19 +142,7 @@ def history_table(runs: Sequence[RunRecord]) -> Table:
 
 
 def run_json(run: RunRecord) -> dict[str, Any]:
-    return {
-        "run_id": run.run_id,
-        "version_id": run.version_id,
-        "parent_id": run.parent_id,
-        "kind": run.kind,
-        "fidelity": run.fidelity.to_json(),
-        "status": run.status,
-        "started": run.started,
-        "seconds": run.seconds,
-        "metrics": dict(run.metrics),
-        "primary": run.primary,
-        "error": run.error,
-    }
+    return run.to_json()
 
 
 def diff_view(a: VersionSnapshot, b: VersionSnapshot, changes: Sequence[OpChange]) -> Group:

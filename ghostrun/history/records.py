@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 from ghostrun.workflow.types import FULL, Fidelity
 
@@ -60,3 +61,19 @@ class RunRecord:
     def primary_value(self) -> float | None:
         """The value of the primary metric, if the run recorded one."""
         return None if self.primary is None else self.metrics.get(self.primary)
+
+    def to_json(self) -> dict[str, Any]:
+        """One entry of `ghostrun history --json` (and the daemon's `history` reply)."""
+        return {
+            "run_id": self.run_id,
+            "version_id": self.version_id,
+            "parent_id": self.parent_id,
+            "kind": self.kind,
+            "fidelity": self.fidelity.to_json(),
+            "status": self.status,
+            "started": self.started,
+            "seconds": self.seconds,
+            "metrics": dict(self.metrics),
+            "primary": self.primary,
+            "error": self.error,
+        }
