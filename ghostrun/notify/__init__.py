@@ -5,6 +5,7 @@ functions turn a stage or a failure into a `Message`.
 """
 
 from ghostrun.notify.message import Message
-from ghostrun.notify.wording import failure_message, stage_message
+from ghostrun.notify.notifier import MODES, Notifier
+from ghostrun.notify.wording import failure_message, is_approximate, stage_message
 
-__all__ = ["Message", "failure_message", "stage_message"]
+__all__ = ["MODES", "Message", "Notifier", "failure_message", "is_approximate", "stage_message"]
