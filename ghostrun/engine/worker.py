@@ -90,7 +90,7 @@ class RunWorker:
         ctx = mp.get_context("spawn")
         parent, child = ctx.Pipe()
         self._cancel = ctx.Event()
-        limits = {"memory": self.memory_limit, "nice": self.nice}
+        limits = {"memory": self.memory_limit, "nice": self.nice, "parent": os.getpid()}
         self._process = ctx.Process(
             target=serve,
             args=(child, str(self.project_root), self.overrides, self._cancel, limits),
@@ -177,6 +177,10 @@ class RunWorker:
             self._process.kill()
         self._reap()
 
+    def clean_cache(self) -> Message:
+        """Apply the storage budget in the worker (keeps the daemon free of pandas)."""
+        return self.request({"cmd": "gc"})
+
     def stop(self) -> None:
         """Ask the worker to exit; kill it after a grace period."""
         if self._conn is not None:
@@ -220,6 +224,7 @@ def serve(
 
 
 def _apply_limits(limits: Mapping[str, Any]) -> None:
+    _die_with_parent(limits.get("parent"))
     if limits.get("nice"):
         os.nice(int(limits["nice"]))
     memory = limits.get("memory")
@@ -229,6 +234,23 @@ def _apply_limits(limits: Mapping[str, Any]) -> None:
         resource.setrlimit(resource.RLIMIT_AS, (int(memory), int(memory)))
 
 
+def _die_with_parent(parent: int | None) -> None:
+    """Linux: the kernel kills the worker if its parent dies (even by SIGKILL), so a killed
+    daemon never leaves a worker behind still writing to the project's state."""
+    if not sys.platform.startswith("linux"):
+        return
+    import ctypes
+    import signal
+
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, int(signal.SIGKILL))  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+    if parent is not None and os.getppid() != parent:  # it died before prctl took effect
+        os._exit(1)
+
+
 def _handle(
     session: Any, request: Message, conn: Connection, cancelled: Callable[[], bool] | None
 ) -> Message:
@@ -236,6 +258,8 @@ def _handle(
 
     watch: list[str] = []
     try:
+        if request.get("cmd") == "gc":
+            return {"type": "result", "result": _clean(session)}
         if request.get("cmd") != "run":
             raise GhostrunError(f"unknown worker command {request.get('cmd')!r}")
         watch = [str(session.project.workflow_path)]
@@ -245,7 +269,8 @@ def _handle(
         started: list[int] = []
 
         def send(topic: str, payload: Message) -> None:
-            conn.send({"type": "event", "event": {"topic": topic, **payload}})
+            event = {"topic": topic, "version_id": version.version_id, "time": time.time()}
+            conn.send({"type": "event", "event": {**event, **payload}})
 
         def on_run_start(run_id: int, fidelity: Any) -> None:
             if not started:
@@ -259,7 +284,7 @@ def _handle(
                 invocation,
                 mode=request.get("mode", "full"),
                 kind=request.get("kind", "user"),
-                on_stage=lambda stage: send("run.stage", stage.to_json()),
+                on_stage=lambda stage: send("run.stage", _stage_event(stage)),
                 cancelled=cancelled,
             )
         finally:
@@ -267,6 +292,15 @@ def _handle(
         return {"type": "result", "result": {**invocation.to_json(), "watch": watch}}
     except Exception as exc:  # noqa: BLE001 - nothing the user's code does may kill the worker
         return {"type": "error", "error": {**_error_payload(exc), "watch": watch}}
+
+
+def _clean(session: Any) -> Message:
+    """Applies the storage budget here, where the cache's libraries are already loaded."""
+    from dataclasses import asdict
+
+    from ghostrun.reuse.cleanup import clean_cache
+
+    return asdict(clean_cache(session.project))
 
 
 def _error_payload(exc: Exception) -> Message:
@@ -288,12 +322,19 @@ def _error(code: str, message: str, exit_code: int) -> Message:
     return {"code": code, "message": message, "exit_code": exit_code}
 
 
+def _stage_event(stage: Any) -> Message:
+    states = [o.state for o in stage.outcomes.values()]
+    reran = states.count("computed")
+    return {**stage.to_json(), "reran": reran, "reused": len(states) - reran}
+
+
 def _started_event(invocation: Any, run_id: int) -> Message:
+    workflow = invocation.version.workflow
     return {
         "run_id": run_id,
-        "version_id": invocation.version.version_id,
         "parent_id": invocation.parent_id,
-        "time": time.time(),
+        "primary": workflow.primary,
+        "goal": workflow.goal,
         "changes": [
             {"op": c.op, "change": c.change.value, "reason": c.reason}
             for c in invocation.changes
