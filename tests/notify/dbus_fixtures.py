@@ -158,6 +158,7 @@ class NotificationServer:
 
     def __init__(self, address: str) -> None:
         self.record = Record()
+        self._service = NotificationService(self.record)
         self._address = address
         self._loop = asyncio.new_event_loop()
         self._stopped: asyncio.Event | None = None
@@ -177,10 +178,14 @@ class NotificationServer:
         finally:
             self._loop.close()
 
+    def dismiss(self, notification_id: int) -> None:
+        """Act as the user closing a notification (NotificationClosed, reason 2)."""
+        self._loop.call_soon_threadsafe(self._service.NotificationClosed, notification_id, 2)
+
     async def _serve(self) -> None:
         self._stopped = asyncio.Event()
         bus = await MessageBus(bus_address=self._address).connect()
-        bus.export(PATH, NotificationService(self.record))
+        bus.export(PATH, self._service)
         await bus.request_name(NAME)
         self._ready.set()
         gone = asyncio.ensure_future(bus.wait_for_disconnect())

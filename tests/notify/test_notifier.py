@@ -59,6 +59,21 @@ def test_desktop_notifier_replaces_a_keys_notification(
     assert record.closed == [first.returned]  # another key closes nothing
 
 
+def test_update_after_the_user_dismissed_sends_a_new_one(
+    server: NotificationServer, make_notifier: MakeNotifier
+) -> None:
+    notifier = make_notifier()
+    notifier.show("save-1", FIRST)
+    assert notifier.flush(WAIT)
+    assert server.record.wait_for(lambda r: len(r.notifies) == 1)
+    server.dismiss(server.record.notifies[0].returned)
+    notifier.show("save-1", SECOND)
+    assert notifier.flush(WAIT)
+    assert server.record.wait_for(lambda r: len(r.notifies) == 2)
+    assert server.record.notifies[1].summary == SECOND.title
+    assert notifier.backend == "desktop-notifier"
+
+
 def test_a_burst_for_one_key_ends_with_the_newest(
     server: NotificationServer, make_notifier: MakeNotifier
 ) -> None:
