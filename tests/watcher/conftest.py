@@ -61,9 +61,7 @@ def recorder() -> Recorder:
 
 
 @pytest.fixture
-def start_watcher(
-    project: Path, recorder: Recorder
-) -> Iterator[Callable[..., ProjectWatcher]]:
+def start_watcher(project: Path, recorder: Recorder) -> Iterator[Callable[..., ProjectWatcher]]:
     """Start a watcher on `project` watching the given paths (and `sentinel.py`)."""
     started: list[ProjectWatcher] = []
 
