@@ -120,6 +120,15 @@ def parse_request(frame: bytes) -> Request:
     return Request(v=version, id=request_id, cmd=cmd, args=args)
 
 
+def announce_token(request: Request) -> str | None:
+    """The token a `status` request asks the daemon to echo in a `daemon.state` event.
+
+    The daemon's status handler publishes `{ANNOUNCE: token, ...}` when this is not None.
+    """
+    token = request.args.get(ANNOUNCE) if request.cmd == "status" else None
+    return token if isinstance(token, str) and 0 < len(token) <= MAX_ID_CHARS else None
+
+
 def _json_object(frame: bytes) -> dict[str, Any]:
     try:
         text = bytes(frame).decode("utf-8")

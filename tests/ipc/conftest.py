@@ -21,6 +21,7 @@ from ghostrun.ipc import (
     DaemonInfo,
     Request,
     RequestError,
+    announce_token,
     endpoints_for,
     remove_daemon_info,
     write_daemon_info,
@@ -57,8 +58,8 @@ def _handler(daemon: Daemon) -> Callable[[Request], Any]:
     def handle(request: Request) -> Any:
         daemon.seen.append(request)
         if request.cmd == "status":
-            if ANNOUNCE in request.args:
-                token = request.args[ANNOUNCE]
+            token = announce_token(request)
+            if token is not None:
                 daemon.server.publish("daemon.state", {"state": "idle", ANNOUNCE: token})
             return {"state": "idle", "args": request.args}
         if request.cmd == "pause":

@@ -17,6 +17,7 @@ from ghostrun.ipc import (
     PROTOCOL_VERSION,
     ProtocolError,
     Request,
+    announce_token,
     decode_event,
     decode_reply,
     encode_error,
@@ -192,3 +193,10 @@ def test_publishing_an_unknown_topic_is_a_programming_error() -> None:
 def test_malformed_events_are_refused(frames: list[bytes]) -> None:
     with pytest.raises(ProtocolError):
         decode_event(frames)
+
+
+def test_announce_token_only_from_status() -> None:
+    status = parse_request(encode_request("a", "status", {"announce": "tok"}))
+    assert announce_token(status) == "tok"
+    assert announce_token(parse_request(encode_request("a", "history", {"announce": "t"}))) is None
+    assert announce_token(parse_request(encode_request("a", "status", {"announce": 5}))) is None

@@ -27,15 +27,29 @@ from tests.ipc.conftest import Daemon, serve
 WAIT_MS = 10_000
 
 
+class Peers:
+    """Raw ZMQ sockets speaking to the server, closed after the test."""
+
+    def __init__(self) -> None:
+        self.context = zmq.Context()
+        self.sockets: list[zmq.Socket] = []
+
+    def close(self) -> None:
+        for sock in self.sockets:
+            sock.close(linger=0)
+        self.context.term()
+
+
 @pytest.fixture
-def ctx() -> Iterator[zmq.Context]:
-    context = zmq.Context()
-    yield context
-    context.destroy(linger=0)
+def ctx() -> Iterator[Peers]:
+    peers = Peers()
+    yield peers
+    peers.close()
 
 
-def _peer(ctx: zmq.Context, kind: int, daemon: Daemon) -> zmq.Socket:
-    sock = ctx.socket(kind)
+def _peer(ctx: Peers, kind: int, daemon: Daemon) -> zmq.Socket:
+    sock = ctx.context.socket(kind)
+    ctx.sockets.append(sock)
     sock.setsockopt(zmq.LINGER, 0)
     sock.connect(daemon.server.endpoints.control)
     return sock
@@ -46,7 +60,7 @@ def _reply(sock: zmq.Socket) -> list[bytes]:
     return sock.recv_multipart()
 
 
-def test_req_client_gets_a_reply(ctx: zmq.Context, daemon: Daemon) -> None:
+def test_req_client_gets_a_reply(ctx: Peers, daemon: Daemon) -> None:
     req = _peer(ctx, zmq.REQ, daemon)
     req.send(encode_request("q1", "history", {"limit": 3}))
     [frame] = _reply(req)
@@ -58,7 +72,7 @@ def test_req_client_gets_a_reply(ctx: zmq.Context, daemon: Daemon) -> None:
     }
 
 
-def test_dealer_client_gets_a_reply_in_its_envelope(ctx: zmq.Context, daemon: Daemon) -> None:
+def test_dealer_client_gets_a_reply_in_its_envelope(ctx: Peers, daemon: Daemon) -> None:
     dealer = _peer(ctx, zmq.DEALER, daemon)
     dealer.send(encode_request("d1", "status"))
     [frame] = _reply(dealer)
@@ -91,7 +105,7 @@ def test_results_with_numpy_nan_or_odd_objects_are_sent(daemon: Daemon) -> None:
         assert client.request("explore").startswith("<object object")
 
 
-def test_multipart_requests_are_refused(ctx: zmq.Context, daemon: Daemon) -> None:
+def test_multipart_requests_are_refused(ctx: Peers, daemon: Daemon) -> None:
     dealer = _peer(ctx, zmq.DEALER, daemon)
     dealer.send_multipart([encode_request("m", "status"), b"{}"])
     body = _error(_reply(dealer))
@@ -122,7 +136,7 @@ def _garbage(rng: random.Random, i: int) -> list[bytes]:
     return [b""]
 
 
-def test_a_thousand_bad_messages_then_a_good_one(ctx: zmq.Context, daemon: Daemon) -> None:
+def test_a_thousand_bad_messages_then_a_good_one(ctx: Peers, daemon: Daemon) -> None:
     rng = random.Random(7)
     dealer = _peer(ctx, zmq.DEALER, daemon)
     dealer.send(b" " * (2 << 20))  # 2 MiB: above the protocol limit, below the hard cap
@@ -143,7 +157,7 @@ def test_a_thousand_bad_messages_then_a_good_one(ctx: zmq.Context, daemon: Daemo
 
 
 def test_a_frame_above_the_hard_cap_is_dropped_and_the_server_lives(
-    ctx: zmq.Context, state_dir: Path
+    ctx: Peers, state_dir: Path
 ) -> None:
     for daemon in serve(state_dir, max_message_bytes=2 << 20):
         rogue = _peer(ctx, zmq.DEALER, daemon)
