@@ -48,6 +48,7 @@ def project_command(func: F) -> F:
     @functools.wraps(func)
     def wrapper(project_dir: Path | None, **kwargs: Any) -> Any:
         overrides = overrides_from_click(kwargs)
+        click.get_current_context().meta["ghostrun.overrides"] = overrides
         return func(Project.open(project_dir, overrides), **kwargs)
 
     return wrapper  # type: ignore[return-value]
@@ -94,6 +95,7 @@ def run(project: Project, as_json: bool, approx: bool, full: bool) -> None:
     comes from the cache. Each stage prints the primary metric, its change against the
     previous version on the same rows, and a verdict.
     """
+    from ghostrun.daemon.remote import daemon_running
     from ghostrun.engine.session import RunFailed, Session
     from ghostrun.engine.stages import run_ladder
     from ghostrun.render import print_invocation, stage_line
@@ -101,13 +103,16 @@ def run(project: Project, as_json: bool, approx: bool, full: bool) -> None:
     if approx and full:
         raise click.UsageError("--approx and --full exclude each other; give one.")
     mode = "approx" if approx else "full" if full else "ladder"
+    if daemon_running(project):
+        _run_through_daemon(project, mode, as_json)
+        return
     with Session(project) as session:
         invocation = session.prepare(session.load())
         primary = invocation.version.workflow.primary
 
         def show(stage: Any) -> None:
             if not as_json:
-                out.print(stage_line(stage, primary))
+                out.print(stage_line(stage.to_json(), primary))
 
         try:
             run_ladder(session, invocation, mode=mode, on_stage=show)
@@ -119,6 +124,27 @@ def run(project: Project, as_json: bool, approx: bool, full: bool) -> None:
         print(json.dumps(invocation.to_json(), indent=2))
     else:
         print_invocation(out, invocation, stages=False)
+
+
+def _run_through_daemon(project: Project, mode: str, as_json: bool) -> None:
+    from ghostrun.daemon.remote import RemoteRunFailed, run_through_daemon
+    from ghostrun.render import remote_summary, stage_line
+
+    def show(stage: dict[str, Any]) -> None:
+        if not as_json:
+            out.print(stage_line(stage, stage.get("primary")))
+
+    try:
+        result = run_through_daemon(project, mode, show)
+    except RemoteRunFailed as exc:
+        if as_json:
+            print(json.dumps({k: exc.payload.get(k) for k in ("run_id", "version_id", "error")},
+                             indent=2))
+        raise
+    if as_json:
+        print(json.dumps(result, indent=2))
+    else:
+        out.print(remote_summary(result))
 
 
 def _failure_json(exc: Any) -> dict[str, Any]:
@@ -153,13 +179,21 @@ def _failure_json(exc: Any) -> dict[str, Any]:
 @project_command
 def history(project: Project, as_json: bool, limit: int, kind: str | None) -> None:
     """List past runs with their versions, fidelities and metrics."""
+    from ghostrun.daemon.remote import daemon_running
     from ghostrun.history import History
-    from ghostrun.render import history_table, run_json
+    from ghostrun.ipc import Client
+    from ghostrun.render import history_table
 
+    if daemon_running(project):
+        with Client(project.state_dir) as client:
+            reply = client.request("history", {"limit": limit, "kind": kind})
+        if as_json:
+            print(json.dumps(reply, indent=2))
+            return
     with History(project.ensure_state_dir() / "history.sqlite") as store:
         runs = store.runs(limit=limit, kind=kind)
     if as_json:
-        print(json.dumps({"runs": [run_json(r) for r in runs]}, indent=2))
+        print(json.dumps({"runs": [r.to_json() for r in runs]}, indent=2))
     elif not runs:
         out.print("No runs yet: `ghostrun run` records the first one.")
     else:
@@ -196,6 +230,72 @@ def diff(project: Project, a: str | None, b: str | None, as_json: bool) -> None:
         print(json.dumps(diff_json(old, new, changes), indent=2, default=str))
     else:
         out.print(diff_view(old, new, changes))
+
+
+@main.command()
+@click.option("--foreground", is_flag=True, help="Stay in this terminal with live output.")
+@project_command
+def up(project: Project, foreground: bool) -> None:
+    """Start the daemon: it watches the project and reruns on every save."""
+    from ghostrun.daemon import launch
+
+    overrides = click.get_current_context().meta.get("ghostrun.overrides", {})
+    if foreground:
+        sys.exit(launch.run_foreground(project, overrides))
+    info = launch.start(project, overrides)
+    out.print(f"ghostrun daemon running (pid {info.pid}) for {project.root}")
+    out.print("[dim]`ghostrun watch` shows its events live; `ghostrun down` stops it.[/]")
+
+
+@main.command()
+@project_command
+def down(project: Project) -> None:
+    """Stop the daemon and its workers."""
+    from ghostrun.daemon import launch
+
+    pid = launch.stop(project)
+    if pid is None:
+        out.print("No ghostrun daemon is running for this project.")
+    else:
+        out.print(f"Stopped the ghostrun daemon (pid {pid}).")
+
+
+@main.command()
+@click.option("--json", "as_json", is_flag=True, help="Print the daemon's status as JSON.")
+@project_command
+def status(project: Project, as_json: bool) -> None:
+    """What the daemon is doing: its state, the run in progress, the last result."""
+    from ghostrun.daemon.remote import daemon_running
+    from ghostrun.ipc import Client
+    from ghostrun.render import status_view
+
+    if not daemon_running(project):
+        reply: dict[str, Any] = {"state": "stopped", "project": str(project.root)}
+    else:
+        with Client(project.state_dir) as client:
+            reply = client.request("status")
+    if as_json:
+        print(json.dumps(reply, indent=2))
+    else:
+        out.print(status_view(reply))
+
+
+@main.command()
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per event.")
+@project_command
+def watch(project: Project, as_json: bool) -> None:
+    """Stream the daemon's events live (Ctrl-C to stop watching)."""
+    from ghostrun.daemon.remote import watch_events
+    from ghostrun.render import event_line
+
+    try:
+        for topic, payload in watch_events(project):
+            if as_json:
+                print(json.dumps({"topic": topic, **payload}), flush=True)
+            else:
+                out.print(event_line(topic, payload))
+    except KeyboardInterrupt:
+        pass
 
 
 @main.command()

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import difflib
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from rich.console import Console, Group
@@ -68,28 +68,45 @@ def run_table(invocation: Invocation) -> Table:
     return table
 
 
-def stage_line(stage: StageResult, primary: str | None) -> Text:
-    """`auc 0.8734 ▲ +0.0061 better · logloss 0.3100 · full data · 5.2 s`."""
+def stage_line(stage: Mapping[str, Any], primary: str | None) -> Text:
+    """`auc 0.8734 ▲ +0.0061 better · logloss 0.3100 · full data · 5.2 s`, from one entry
+    of the `stages` list of `ghostrun run --json` (the same shape the daemon publishes)."""
     text = Text()
-    for i, (name, value) in enumerate(stage.metrics.items()):
+    verdict, delta = stage.get("verdict"), stage.get("delta")
+    for i, (name, value) in enumerate(stage["metrics"].items()):
         if i:
             text.append(" · ")
-        text.append(f"{name} {value:.4f}", style="bold" if name == primary else "")
-        if name == primary and stage.comparison:
-            c = stage.comparison
-            arrow = {"better": "▲", "worse": "▼", "unclear": "≈"}[c.verdict]
-            style = {"better": "green", "worse": "red", "unclear": "yellow"}[c.verdict]
-            text.append(f" {arrow} {c.delta:+.4f} {c.verdict}", style=style)
-    fraction = stage.fidelity.fraction
+        text.append(f"{name} {_number(value)}", style="bold" if name == primary else "")
+        if name == primary and verdict is not None and delta is not None:
+            arrow = {"better": "▲", "worse": "▼", "unclear": "≈"}[verdict]
+            style = {"better": "green", "worse": "red", "unclear": "yellow"}[verdict]
+            text.append(f" {arrow} {delta:+.4f} {verdict}", style=style)
+    fraction = stage["fidelity"]["fraction"]
     where = "full data" if fraction >= 1 else f"{fraction:.0%} sample"
-    if stage.seeds > 1:
-        where += f" × {stage.seeds} seeds"
-    if stage.comparison and stage.comparison.uncertainty is not None:
-        text.append(f" ±{stage.comparison.uncertainty:.4f}", style="dim")
-    if stage.extrapolated is not None:
-        text.append(f" · full ≈ {stage.extrapolated:.4f}", style="dim")
-    text.append(f" · {where} · {stage.elapsed:.1f} s", style="dim")
+    if (stage.get("seeds") or 1) > 1:
+        where += f" × {stage['seeds']} seeds"
+    if verdict is not None and stage.get("uncertainty") is not None:
+        text.append(f" ±{stage['uncertainty']:.4f}", style="dim")
+    if stage.get("extrapolated") is not None:
+        text.append(f" · full ≈ {stage['extrapolated']:.4f}", style="dim")
+    text.append(f" · {where} · {stage['elapsed']:.1f} s", style="dim")
     return text
+
+
+def _number(value: Any) -> str:
+    return "n/a" if value is None else f"{value:.4f}"
+
+
+def remote_summary(result: Mapping[str, Any]) -> Text:
+    """The summary line of a run the daemon made, from its `ghostrun run --json` object."""
+    states = [o["state"] for o in result.get("ops", [])]
+    computed = states.count("computed")
+    parent = result.get("parent_id") or "none"
+    return Text(
+        f"version {result.get('version_id')} (parent {parent}) · reran {computed}, "
+        f"reused {len(states) - computed} · run {result.get('run_id')} by the daemon",
+        style="dim",
+    )
 
 
 def summary_line(invocation: Invocation) -> Text:
@@ -110,7 +127,7 @@ def print_invocation(console: Console, invocation: Invocation, *, stages: bool =
     console.print(run_table(invocation))
     if stages:
         for stage in invocation.stages:
-            console.print(stage_line(stage, _primary_key(invocation, stage)))
+            console.print(stage_line(stage.to_json(), _primary_key(invocation, stage)))
     console.print(summary_line(invocation))
 
 
@@ -189,3 +206,47 @@ def diff_json(
             for c in changes
         ],
     }
+
+
+def status_view(status: Mapping[str, Any]) -> Text:
+    """`ghostrun status`: the daemon's state, what it runs, and the last result."""
+    state = status.get("state", "unknown")
+    if state == "stopped":
+        return Text("No ghostrun daemon is running for this project; `ghostrun up` starts one.")
+    lines = [f"daemon {state} · pid {status.get('pid')} · up {status.get('uptime', 0):.0f} s"
+             f" · notifications: {status.get('notify')}"]
+    current = status.get("run")
+    if current:
+        lines.append(f"running: request {current['invocation']} ({current['reason']})")
+    last = status.get("last")
+    if last and last.get("status") == "ok":
+        primary = last.get("primary")
+        value = (last.get("metrics") or {}).get(primary)
+        shown = f"{primary} {_number(value)}" if primary else "no primary metric"
+        lines.append(f"last result: {shown} · version {last.get('version_id')}"
+                     f" · run {last.get('run_id')}")
+    elif last:
+        error = last.get("error", {})
+        lines.append(f"last run failed: {error.get('message', '')}".rstrip())
+    lines.append(f"watching {len(status.get('watching', []))} files")
+    return Text("\n".join(lines))
+
+
+def event_line(topic: str, payload: Mapping[str, Any]) -> Text:
+    """One line per daemon event for `ghostrun watch`."""
+    clock = time.strftime("%H:%M:%S", time.localtime(payload.get("time") or time.time()))
+    text = Text(f"{clock} {topic:<13} ", style="dim")
+    if topic == "run.stage" or topic == "run.finished":
+        if "metrics" in payload and "fidelity" in payload:
+            text.append_text(stage_line(payload, payload.get("primary")))
+        if topic == "run.finished":
+            text.append(" (final)", style="dim")
+    elif topic == "run.started":
+        changed = ", ".join(f"{c['op']} ({c['change']})" for c in payload.get("changes", []))
+        text.append(f"version {payload.get('version_id')} · {changed or 'nothing changed'}")
+    elif topic == "run.failed":
+        error = payload.get("error", {})
+        text.append(f"{error.get('code')}: {error.get('message', '')}", style="red")
+    else:
+        text.append(str(payload.get("state", "")) if topic == "daemon.state" else str(payload))
+    return text

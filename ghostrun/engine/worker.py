@@ -269,7 +269,12 @@ def _handle(
         started: list[int] = []
 
         def send(topic: str, payload: Message) -> None:
-            event = {"topic": topic, "version_id": version.version_id, "time": time.time()}
+            event = {
+                "topic": topic,
+                "version_id": version.version_id,
+                "primary": version.workflow.primary,
+                "time": time.time(),
+            }
             conn.send({"type": "event", "event": {**event, **payload}})
 
         def on_run_start(run_id: int, fidelity: Any) -> None:
@@ -333,7 +338,6 @@ def _started_event(invocation: Any, run_id: int) -> Message:
     return {
         "run_id": run_id,
         "parent_id": invocation.parent_id,
-        "primary": workflow.primary,
         "goal": workflow.goal,
         "changes": [
             {"op": c.op, "change": c.change.value, "reason": c.reason}
