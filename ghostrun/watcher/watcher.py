@@ -39,9 +39,9 @@ from watchdog.events import (
     FileSystemEvent,
     FileSystemEventHandler,
 )
-from watchdog.observers import Observer
 from watchdog.observers.api import BaseObserver, ObservedWatch
 
+from ghostrun.watcher._observer import make_observer
 from ghostrun.watcher.coalesce import Coalescer
 from ghostrun.watcher.ignore import IgnoreRules
 from ghostrun.watcher.watchset import WatchSet
@@ -142,7 +142,7 @@ class ProjectWatcher:
         with self._lock:
             if self._observer is not None or self._stopping.is_set():
                 raise RuntimeError("a ProjectWatcher starts once; create a new one to restart")
-            observer = Observer()
+            observer = make_observer()
             observer.start()
             self._observer = observer
             self._reconcile()

@@ -50,6 +50,21 @@ def test_a_vim_save_reports_only_the_target(
     assert touch_sentinel(project, recorder) == [{pipeline}, {project / "sentinel.py"}]
 
 
+def test_a_save_that_moves_the_original_out_of_the_project(
+    project: Path, recorder: Recorder, start_watcher: Start, tmp_path: Path
+):
+    # vim with `backupdir` elsewhere: the move's source is all the project's watch sees
+    pipeline = project / "pipeline.py"
+    start_watcher(pipeline)
+    backup = tmp_path / "vim-backups" / "pipeline.py~"
+    backup.parent.mkdir()
+    os.rename(pipeline, backup)
+    pipeline.write_text("x = 2\n")
+    backup.unlink()
+    recorder.wait_calls(1)
+    assert touch_sentinel(project, recorder) == [{pipeline}, {project / "sentinel.py"}]
+
+
 def test_quick_writes_coalesce(project: Path, recorder: Recorder, start_watcher: Start):
     pipeline = project / "pipeline.py"
     start_watcher(pipeline)
