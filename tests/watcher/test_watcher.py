@@ -127,9 +127,12 @@ def test_ignored_places_are_never_reported_even_when_watched(
     assert touch_sentinel(project, recorder) == [{project / "sentinel.py"}]
 
 
-def test_unwatched_files_are_not_reported(project: Path, recorder: Recorder, start_watcher: Start):
+def test_unwatched_files_and_reads_are_not_reported(
+    project: Path, recorder: Recorder, start_watcher: Start
+):
     (project / ".gitignore").write_text("*.log\n")
     start_watcher(project / "pipeline.py")
+    (project / "pipeline.py").read_text()  # the run worker reads what it runs
     (project / "notes.md").write_text("todo")
     (project / "run.log").write_text("gitignored and unwatched")
     (project / "pipeline_old.py").write_text("")
