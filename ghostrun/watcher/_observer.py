@@ -18,6 +18,7 @@ import functools
 import logging
 import os
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from watchdog.observers import Observer
@@ -39,7 +40,7 @@ def make_observer() -> BaseObserver:
 
 
 @functools.cache
-def _prompt_observer_class() -> type[BaseObserver]:
+def _prompt_observer_class() -> Callable[[], BaseObserver]:
     from watchdog.observers.inotify import InotifyEmitter, InotifyObserver, InotifyWatchGroup
     from watchdog.observers.inotify_c import InotifyFD
     from watchdog.observers.inotify_move_event_grouper import InotifyMoveEventGrouper

@@ -65,9 +65,8 @@ def start_watcher(project: Path, recorder: Recorder) -> Iterator[Callable[..., P
     """Start a watcher on `project` watching the given paths (and `sentinel.py`)."""
     started: list[ProjectWatcher] = []
 
-    def start(*paths: Path, **settings: float) -> ProjectWatcher:
-        settings = {"quiet": QUIET, "max_delay": MAX_DELAY, **settings}
-        watcher = ProjectWatcher(project, recorder, **settings)
+    def start(*paths: Path, quiet: float = QUIET, max_delay: float = MAX_DELAY) -> ProjectWatcher:
+        watcher = ProjectWatcher(project, recorder, quiet=quiet, max_delay=max_delay)
         watcher.watch([*paths, project / "sentinel.py"])
         watcher.start()
         started.append(watcher)
