@@ -32,21 +32,8 @@ _STATE_STYLE = {"computed": "bold", "loaded": "green", "pruned": "dim green"}
 
 
 def describe_change(change: OpChange) -> str:
-    parts = [change.change.value]
-    if change.knobs:
-        parts.append(
-            ", ".join(f"{k} {_short(a)} → {_short(b)}" for k, (a, b) in change.knobs.items())
-        )
-    if change.files:
-        parts.append(", ".join(change.files))
-    if change.reason and change.change is not Change.UPSTREAM:
-        parts.append(change.reason)
-    return ": ".join(parts[:1]) + (" " + " · ".join(parts[1:]) if len(parts) > 1 else "")
-
-
-def _short(value: Any) -> str:
-    text = repr(value) if isinstance(value, str) else str(value)
-    return text if len(text) <= 40 else text[:37] + "..."
+    details = change.details()
+    return f"{change.change.value}: {details}" if details else change.change.value
 
 
 def run_table(invocation: Invocation) -> Table:

@@ -340,7 +340,7 @@ def _started_event(invocation: Any, run_id: int) -> Message:
         "parent_id": invocation.parent_id,
         "goal": workflow.goal,
         "changes": [
-            {"op": c.op, "change": c.change.value, "reason": c.reason}
+            {"op": c.op, "change": c.change.value, "reason": c.details()}
             for c in invocation.changes
             if c.change.value != "unchanged"
         ],

@@ -145,6 +145,18 @@ class OpChange:
     files: tuple[str, ...] = ()
     reason: str = ""
 
+    def details(self) -> str:
+        """`num_leaves 31 → 63 · data/x.csv · reason`: what changed, for people."""
+        parts = []
+        if self.knobs:
+            parts.append(", ".join(f"{k} {_short(a)} → {_short(b)}"
+                                   for k, (a, b) in self.knobs.items()))
+        if self.files:
+            parts.append(", ".join(self.files))
+        if self.reason and self.change is not Change.UPSTREAM:
+            parts.append(self.reason)
+        return " · ".join(parts)
+
 
 @dataclass(frozen=True)
 class Fidelity:
@@ -184,3 +196,8 @@ class Fidelity:
 
 
 FULL = Fidelity()
+
+
+def _short(value: Any) -> str:
+    text = repr(value) if isinstance(value, str) else str(value)
+    return text if len(text) <= 40 else text[:37] + "..."
