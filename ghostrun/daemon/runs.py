@@ -80,6 +80,7 @@ class RunSupervisor:
         self._kill_reason: str | None = None
         self._cancel_deadline: float | None = None
         self._stopping = False
+        self._restart = False
         self._watch: set[str] = set()
         self._threads = [
             threading.Thread(target=self._loop, name="ghostrun-runs", daemon=True),
@@ -111,6 +112,11 @@ class RunSupervisor:
                 self._cancel_current()
             self._cond.notify_all()
         return request.invocation
+
+    def restart_worker(self) -> None:
+        """Start a fresh worker before the next run (the project's settings changed)."""
+        with self._cond:
+            self._restart = True
 
     def run_maintenance(self, task: Callable[[RunWorker], None]) -> None:
         """Run `task(worker)` in the run thread when no user run is waiting (clean-up)."""
@@ -167,6 +173,9 @@ class RunSupervisor:
             if request is None:
                 self._maintain(task)
                 continue
+            if self._restart:
+                self._restart = False
+                self.worker.stop()
             try:
                 self._run(request)
             except Exception:  # noqa: BLE001 - the run thread must outlive any bug

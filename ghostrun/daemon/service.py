@@ -85,7 +85,7 @@ class Daemon:
             self._lock.release()
 
     def _serve(self, endpoints: Any) -> None:
-        self.watcher.watch([self.project.workflow_path])
+        self.watcher.watch(self._always_watched())
         self.watcher.start()
         self.runs.start()
         self.scheduler.start()
@@ -127,13 +127,21 @@ class Daemon:
     def _on_save(self, paths: Iterable[Path]) -> None:
         changed = {str(p) for p in paths}
         self.scheduler.touch()
+        config = self.project.config_path
+        if config is not None and str(config.resolve()) in changed:
+            log.info("%s changed: the next run uses a fresh worker with its settings", config.name)
+            self.runs.restart_worker()
         if self._paused:
             self._missed |= changed
             return
         self.runs.submit(mode="ladder", reason="save", paths=changed)
 
     def _watch(self, paths: Iterable[str]) -> None:
-        self.watcher.watch([Path(p) for p in paths] + [self.project.workflow_path])
+        self.watcher.watch([Path(p) for p in paths] + self._always_watched())
+
+    def _always_watched(self) -> list[Path]:
+        config = self.project.config_path
+        return [self.project.workflow_path] + ([config] if config is not None else [])
 
     def _on_idle(self) -> None:
         self.set_state("idle")

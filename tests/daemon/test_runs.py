@@ -127,3 +127,15 @@ def test_pause_holds_saves_until_resume(daemon: DaemonHarness) -> None:
         client.request("resume")
         assert finished_run(stream)["topic"] == "run.finished"
     assert os.path.exists(daemon.state_dir / "history.sqlite")
+
+
+def test_a_config_edit_restarts_the_worker_with_the_new_settings(daemon: DaemonHarness) -> None:
+    daemon.up("--idle-after", "600")
+    with daemon.client() as client, client.events() as stream:
+        finished_run(stream)
+        before = client.request("status")["worker"]["pid"]
+        daemon.edit("pyproject.toml", 'workflow = "pipeline.py"\n',
+                    'workflow = "pipeline.py"\nmetric = "auc"\n')
+        assert finished_run(stream)["topic"] == "run.finished"
+        after = client.request("status")["worker"]["pid"]
+    assert after is not None and after != before
