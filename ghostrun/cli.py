@@ -106,7 +106,7 @@ def run(project: Project, as_json: bool, approx: bool, full: bool) -> None:
     if daemon_running(project):
         _run_through_daemon(project, mode, as_json)
         return
-    with Session(project) as session:
+    with Session(project, quick=True) as session:
         invocation = session.prepare(session.load())
         primary = invocation.version.workflow.primary
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Literal
@@ -35,8 +35,11 @@ from ghostrun.reuse.memory import MemoryCache
 from ghostrun.reuse.store import Store
 from ghostrun.workflow.changes import classify
 from ghostrun.workflow.datafiles import FileHasher
-from ghostrun.workflow.loader import LoadOptions, load_workflow
+from ghostrun.workflow.graph import Workflow
+from ghostrun.workflow.loader import LoadOptions, LoadSources, load_workflow_with_sources
+from ghostrun.workflow.ondemand import CodeOnDemand, real_workflow
 from ghostrun.workflow.overlay import with_knobs
+from ghostrun.workflow.quickload import load_context, quick_version, remember
 from ghostrun.workflow.types import FULL, Fidelity
 from ghostrun.workflow.version import Version, build_version
 
@@ -59,8 +62,16 @@ class Session:
     """Responsibilities: own the history and store of one project; load versions;
     run stages and record them."""
 
-    def __init__(self, project: Project, memory: MemoryCache | None = None):
+    def __init__(self, project: Project, memory: MemoryCache | None = None, *, quick: bool = False):
+        """`quick`: may `load` reuse the last version without importing the workflow
+        (`workflow.quickload`)? Worth it in a fresh process (the CLI), where importing the
+        workflow's libraries is most of what an unchanged rerun waits for. Its operators'
+        functions are then stand-ins until needed: code that overlays or inspects them
+        takes `ondemand.real_workflow(version.workflow)` first. A long-lived worker has the
+        libraries imported already and wants the modules a real import brings in."""
         self.project = project
+        self.quick = quick
+        self._code: CodeOnDemand | None = None
         project.ensure_state_dir()
         self.history = History(project.history_path)
         self.store = Store(project.cache_dir)
@@ -70,6 +81,8 @@ class Session:
         self.on_run_start: Callable[[int, Fidelity], None] | None = None
 
     def close(self) -> None:
+        if self._code is not None:
+            self._code.close()
         self.history.close()
 
     def __enter__(self) -> Session:
@@ -79,7 +92,8 @@ class Session:
         self.close()
 
     def load(self) -> Version:
-        """Import the workflow fresh and fingerprint it (including data file contents)."""
+        """Fingerprint the workflow (data file contents included): quickly from the last
+        record if nothing it depends on changed, else by importing it fresh."""
         s = self.project.settings
         options = LoadOptions(
             metric=s.metric,
@@ -87,10 +101,31 @@ class Session:
             inputs=s.inputs,
             estimator_modules=tuple(s.estimator_modules),
         )
+        path, root = self.project.require_workflow(), self.project.root
+        context = load_context(path, root, options)
+        hasher = FileHasher(self.history)
+        if self._code is not None:
+            self._code.close()
+        self._code = CodeOnDemand(lambda: self._import(path, options)[0])
+        if self.quick:
+            quick = quick_version(self._quick_file, context, hasher, self._opened, self._code)
+            if quick is not None:
+                return quick
+        workflow, sources = self._import(path, options)
+        version = build_version(workflow, hasher, self._opened(workflow.operators))
+        remember(self._quick_file, context, workflow, version, sources)
+        return version
+
+    @property
+    def _quick_file(self) -> Path:
+        return self.project.state_dir / "quickload.json"
+
+    def _import(self, path: Path, options: LoadOptions) -> tuple[Workflow, LoadSources]:
         with working_directory(self.project.root):
-            workflow = load_workflow(self.project.require_workflow(), self.project.root, options)
-        opened = {name: self.history.opened_files(name) for name in workflow.operators}
-        return build_version(workflow, FileHasher(self.history), opened)
+            return load_workflow_with_sources(path, self.project.root, options)
+
+    def _opened(self, names: Iterable[str]) -> dict[str, list[str]]:
+        return {name: self.history.opened_files(name) for name in names}
 
     def prepare(self, version: Version) -> Invocation:
         """Classify `version` against the last user run and record both in the history."""
@@ -158,7 +193,7 @@ class Session:
         overrides = budget_overrides(version.workflow, budget)
         if not overrides:
             return version
-        workflow = with_knobs(version.workflow, overrides)
+        workflow = with_knobs(real_workflow(version.workflow), overrides)
         opened = {name: self.history.opened_files(name) for name in workflow.operators}
         return build_version(workflow, FileHasher(self.history), opened)
 

@@ -424,6 +424,11 @@ def _packages_distributions() -> dict[str, list[str]]:
     return dict(importlib.metadata.packages_distributions())
 
 
+def dist_version(dist: str) -> str:
+    """The installed version of a distribution, as every fingerprint takes it."""
+    return _dist_version(dist)
+
+
 @cache
 def _dist_version(dist: str) -> str:
     try:

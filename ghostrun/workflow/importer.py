@@ -45,6 +45,16 @@ def _use_folders(folders: list[str]) -> None:
             _ADDED_TO_PATH.append(folder)
 
 
+def added_folders() -> tuple[str, ...]:
+    """The `sys.path` entries ghostrun added (the rest is the interpreter's own)."""
+    return tuple(_ADDED_TO_PATH)
+
+
+def use_project_folders(path: Path, root: Path) -> None:
+    """Make the project's modules importable the way a workflow import does."""
+    _use_folders([str(path.parent), str(root)])
+
+
 def import_workflow(path: Path, root: Path) -> ModuleType:
     if not path.is_file():
         raise WorkflowError(
@@ -52,7 +62,7 @@ def import_workflow(path: Path, root: Path) -> ModuleType:
             file=str(path),
         )
     forget_project_modules(root)
-    _use_folders([str(path.parent), str(root)])
+    use_project_folders(path, root)
     name = _module_name(path)
     loader = _FreshSourceLoader(name, str(path))
     spec = importlib.util.spec_from_file_location(name, path, loader=loader)
@@ -89,9 +99,19 @@ class _FreshSourceLoader(importlib.machinery.SourceFileLoader):
     the old code while the fingerprint, read from the new text, says the new one.
     """
 
+    source: bytes | None = None  # what the module was compiled from, once it was
+
     def get_code(self, fullname: str) -> CodeType:
         path = self.get_filename(fullname)
-        return self.source_to_code(self.get_data(path), path)
+        self.source = self.get_data(path)
+        return self.source_to_code(self.source, path)
+
+
+def executed_source(module: ModuleType) -> bytes | None:
+    """The exact bytes a project module imported by ghostrun was compiled from (the file
+    may have changed since)."""
+    loader = getattr(module, "__loader__", None)
+    return loader.source if isinstance(loader, _FreshSourceLoader) else None
 
 
 class _ProjectFinder(importlib.abc.MetaPathFinder):

@@ -28,7 +28,7 @@ from ghostrun.workflow.dependencies import (
 )
 from ghostrun.workflow.graph import Workflow
 from ghostrun.workflow.hashing import hash_parts
-from ghostrun.workflow.importer import import_workflow
+from ghostrun.workflow.importer import executed_source, import_workflow
 from ghostrun.workflow.knobs import explicit_knobs, implicit_knobs, is_data_path
 from ghostrun.workflow.normalize import normalized_operator
 from ghostrun.workflow.types import Goal, Knob, Location, MetricOptions, Operator
@@ -54,8 +54,25 @@ class _Candidate:
     node: ast.FunctionDef
 
 
+@dataclass(frozen=True)
+class LoadSources:
+    """What a load read besides the workflow's operators: what the quick load checks."""
+
+    modules: Mapping[str, Path]  # every project module imported: name -> file
+    executed: Mapping[str, bytes | None]  # name -> the source it was compiled from
+    trees: Mapping[str, ast.Module | None]  # name -> the code the fingerprints read
+    packages: frozenset[str]  # top-level third-party packages whose versions were taken
+
+
 def load_workflow(path: Path, root: Path, options: LoadOptions | None = None) -> Workflow:
     """Import `path` fresh and build its validated, fingerprinted graph."""
+    return load_workflow_with_sources(path, root, options)[0]
+
+
+def load_workflow_with_sources(
+    path: Path, root: Path, options: LoadOptions | None = None
+) -> tuple[Workflow, LoadSources]:
+    """`load_workflow`, also saying which project modules and packages it used."""
     options = options or LoadOptions()
     root = root.resolve()
     path = path.resolve()
@@ -75,15 +92,22 @@ def load_workflow(path: Path, root: Path, options: LoadOptions | None = None) ->
     primary, goal = _primary_metric(ordered, options, file, hamilton)
     ordered = _apply_metric_setting(ordered, primary, goal)
     local_modules = [module, *_local_modules(root)]
-    packages = package_versions(scanner.packages | imported_packages(local_modules))
-    return Workflow(
+    used = frozenset(scanner.packages | imported_packages(local_modules))
+    workflow = Workflow(
         path=path,
         root=root,
         operators={op.name: op for op in ordered},
         primary=primary,
         goal=goal,
-        packages=packages,
+        packages=package_versions(used),
         hamilton_style=hamilton,
+    )
+    local = {m.__name__: m for m in local_modules if m.__file__}
+    return workflow, LoadSources(
+        modules={name: Path(str(m.__file__)) for name, m in local.items()},
+        executed={name: executed_source(m) for name, m in local.items()},
+        trees={name: scanner.module_tree(m) for name, m in local.items()},
+        packages=used,
     )
 
 

@@ -213,3 +213,146 @@ def test_a_model_read_back_from_the_cache_is_not_mistaken_for_a_mutated_one(
         inv = project.run()
     assert states(inv)["model"] == "loaded" and states(inv)["auc"] == "computed"
     assert inv.last.metrics == project.run_from_scratch(tmp_path).last.metrics
+
+
+# --- the quick load in a fresh process (workflow/quickload.py) ------------------------------
+
+QUICK_PIPELINE = """\
+import ghostrun as gr
+import pandas as pd
+import sentinel_lib
+
+from helpers import centre
+
+
+@gr.source
+def raw(path="data/table.csv") -> pd.DataFrame:
+    return pd.read_csv(path)
+
+
+@gr.op
+def features(raw: pd.DataFrame, power=2) -> pd.DataFrame:
+    return centre(raw[["a", "b"]] ** power)
+
+
+@gr.metric(goal="max")
+def spread(features) -> float:
+    return float(sentinel_lib.scale(features["a"].std()))
+"""
+
+SENTINEL = """\
+import os
+
+with open(os.environ["SENTINEL_LOG"], "a") as log:
+    log.write("imported\\n")
+
+
+def scale(x):
+    return 2 * x
+"""
+
+
+class FreshProcess:
+    """`ghostrun run --json --full` in a new process per call, like the CLI after a save.
+
+    The workflow imports `sentinel_lib`, a package installed in a folder of its own that
+    notes every import of it in a log: a quick load must not import it."""
+
+    def __init__(self, root: Path, site: Path):
+        self.root = root
+        self.site = site
+        self.log = root.parent / "imports.log"
+
+    def install(self, version: str) -> None:
+        for old in self.site.glob("sentinel_lib-*.dist-info"):
+            for f in old.iterdir():
+                f.unlink()
+            old.rmdir()
+        info = self.site / f"sentinel_lib-{version}.dist-info"
+        info.mkdir(parents=True)
+        (info / "METADATA").write_text(
+            f"Metadata-Version: 2.1\nName: sentinel-lib\nVersion: {version}\n"
+        )
+        (info / "top_level.txt").write_text("sentinel_lib\n")
+
+    def run(self) -> dict[str, object]:
+        import json
+        import os
+        import subprocess
+        import sys
+
+        env = {**os.environ, "PYTHONPATH": str(self.site), "SENTINEL_LOG": str(self.log)}
+        done = subprocess.run(
+            [sys.executable, "-m", "ghostrun", "run", "--json", "--full"],
+            cwd=self.root, env=env, capture_output=True, text=True, timeout=300,
+        )  # fmt: skip
+        assert done.returncode == 0, done.stderr
+        return dict(json.loads(done.stdout))
+
+    def imports(self) -> int:
+        return len(self.log.read_text().splitlines()) if self.log.exists() else 0
+
+
+@pytest.fixture
+def fresh(project: ProjectDir, tmp_path: Path) -> FreshProcess:
+    site = tmp_path / "site"
+    (site / "sentinel_lib").mkdir(parents=True)
+    (site / "sentinel_lib" / "__init__.py").write_text(SENTINEL)
+    project.write("pipeline.py", QUICK_PIPELINE)
+    project.write("helpers.py", "def centre(frame):\n    return frame - frame.mean()\n")
+    process = FreshProcess(project.root, site)
+    process.install("1.0")
+    return process
+
+
+def _states(result: dict[str, object]) -> dict[str, str]:
+    return {o["name"]: o["state"] for o in result["ops"]}  # type: ignore[attr-defined,index]
+
+
+def test_fresh_process_skips_importing_an_unchanged_workflow(
+    project: ProjectDir, fresh: FreshProcess
+) -> None:
+    first = fresh.run()
+    assert fresh.imports() == 1
+    project.edit("pipeline.py", "@gr.op\n", "# the features the metric reads\n@gr.op\n")
+    project.edit("helpers.py", "    return", "    # centred per column\n    return")
+    second = fresh.run()
+    assert fresh.imports() == 1, "a comment-only edit imported the workflow"
+    assert second["version_id"] == first["version_id"]
+    assert second["metrics"] == first["metrics"]
+    assert "computed" not in _states(second).values()
+
+
+@pytest.mark.parametrize(
+    "edit",
+    ["helper", "knob", "data", "package"],
+)
+def test_fresh_process_imports_after_a_real_change(
+    project: ProjectDir, fresh: FreshProcess, edit: str
+) -> None:
+    first = fresh.run()
+    if edit == "helper":
+        project.edit("helpers.py", "frame.mean()", "frame.median()")
+    elif edit == "knob":
+        project.edit("pipeline.py", "power=2", "power=3")
+    elif edit == "data":
+        write_table(project.root / "data" / "table.csv", seed=1)
+    else:
+        fresh.install("2.0")
+    second = fresh.run()
+    assert fresh.imports() == 2
+    assert second["version_id"] != first["version_id"]
+    assert "computed" in _states(second).values()
+
+
+def test_fresh_process_imports_on_demand_when_a_result_is_missing(
+    project: ProjectDir, fresh: FreshProcess
+) -> None:
+    first = fresh.run()
+    for entry in (project.root / ".ghostrun" / "cache" / "entries").glob("*.json"):
+        entry.unlink()
+    second = fresh.run()
+    assert fresh.imports() == 2
+    assert second["version_id"] == first["version_id"]
+    assert second["metrics"] == first["metrics"]
+    assert _states(second)["spread"] == "computed"
