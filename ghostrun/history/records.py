@@ -77,3 +77,71 @@ class RunRecord:
             "primary": self.primary,
             "error": self.error,
         }
+
+
+TRIAL_STATUSES = ("ok", "failed")
+
+
+@dataclass(frozen=True)
+class VariantRecord:
+    """A variant of one base version, as exploration measured it (DESIGN §7).
+
+    `change` is the variant's JSON form (`Variant.to_json()`), enough to rebuild it on the
+    base or, when it still applies, on a later version. `base_fingerprints` are the base's
+    fingerprints of the operators it modifies: `apply` refuses once they moved on.
+    `version_id` is the overlaid version (None when it could not be built).
+    """
+
+    variant_id: str
+    base_version: str
+    kind: str
+    change: Mapping[str, Any]
+    description: str
+    location: str
+    ops: tuple[str, ...]
+    base_fingerprints: Mapping[str, str]
+    version_id: str | None = None
+    created: float = 0.0
+
+
+@dataclass(frozen=True)
+class TrialRun:
+    """One sample seed of a trial: the variant's run and the base's run on the same rows."""
+
+    seed: int
+    run_id: int
+    base_run_id: int | None
+    value: float | None
+    base_value: float | None
+
+
+@dataclass(frozen=True)
+class TrialRecord:
+    """A variant measured against its base at one fidelity (every seed of it).
+
+    `delta` is the mean paired difference variant − base of the primary metric (None when
+    no pair could be formed, e.g. a failed run), `uncertainty` its standard error over
+    seeds (None with one seed). `seconds` is the variant's run time summed over seeds.
+    """
+
+    trial_id: int
+    variant_id: str
+    base_version: str
+    fidelity: Fidelity
+    metric: str | None
+    goal: str
+    status: str
+    delta: float | None
+    uncertainty: float | None
+    value: float | None
+    base_value: float | None
+    seconds: float
+    created: float
+    runs: tuple[TrialRun, ...] = ()
+
+    @property
+    def gain(self) -> float | None:
+        """The delta in the goal's direction: positive is an improvement."""
+        if self.delta is None:
+            return None
+        return self.delta if self.goal == "max" else -self.delta

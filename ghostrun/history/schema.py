@@ -119,6 +119,52 @@ _V1 = (
         PRIMARY KEY (op, path))""",
 )
 
+# A variant is a change relative to a base version: the same change on another base is
+# another row. A trial is one fidelity's paired measurement of a variant against its base
+# (mean delta over sample seeds); trial_runs holds the runs (one per seed) behind it.
+_V4 = (
+    """CREATE TABLE variants (
+        variant_id        TEXT NOT NULL,
+        base_version      TEXT NOT NULL REFERENCES versions (version_id),
+        version_id        TEXT REFERENCES versions (version_id),
+        kind              TEXT NOT NULL,
+        change            TEXT NOT NULL,
+        description       TEXT NOT NULL,
+        location          TEXT NOT NULL,
+        ops               TEXT NOT NULL,
+        base_fingerprints TEXT NOT NULL,
+        created           REAL NOT NULL,
+        PRIMARY KEY (variant_id, base_version))""",
+    """CREATE TABLE trials (
+        trial_id           INTEGER PRIMARY KEY AUTOINCREMENT,
+        variant_id         TEXT NOT NULL,
+        base_version       TEXT NOT NULL,
+        fidelity_fraction  REAL NOT NULL,
+        fidelity_precision TEXT NOT NULL,
+        fidelity_budget    REAL NOT NULL,
+        metric             TEXT,
+        goal               TEXT NOT NULL CHECK (goal IN ('max', 'min')),
+        status             TEXT NOT NULL CHECK (status IN ('ok', 'failed')),
+        delta              REAL,
+        uncertainty        REAL,
+        value              REAL,
+        base_value         REAL,
+        seconds            REAL NOT NULL,
+        created            REAL NOT NULL,
+        FOREIGN KEY (variant_id, base_version)
+            REFERENCES variants (variant_id, base_version) ON DELETE CASCADE)""",
+    "CREATE INDEX trials_variant ON trials (base_version, variant_id, trial_id)",
+    """CREATE TABLE trial_runs (
+        trial_id    INTEGER NOT NULL REFERENCES trials (trial_id) ON DELETE CASCADE,
+        seed        INTEGER NOT NULL,
+        run_id      INTEGER NOT NULL REFERENCES runs (run_id),
+        base_run_id INTEGER REFERENCES runs (run_id),
+        value       REAL,
+        base_value  REAL,
+        PRIMARY KEY (trial_id, seed))""",
+    "CREATE INDEX trial_runs_run ON trial_runs (run_id)",
+)
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration("first release: versions, changes, runs, op executions, metrics, files", _V1),
     Migration(
@@ -129,6 +175,7 @@ MIGRATIONS: tuple[Migration, ...] = (
         "the sample seed of a run's fidelity (approximate runs repeat a stage on seeds)",
         ("ALTER TABLE runs ADD COLUMN fidelity_seed INTEGER NOT NULL DEFAULT 0",),
     ),
+    Migration("exploration: variants of a base version and their paired trials", _V4),
 )
 """Append only. Index i holds the migration that takes the schema from version i to i+1."""
 

@@ -8,7 +8,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from types import TracebackType
 
-from ghostrun.history import _runs, _versions
+from ghostrun.history import _runs, _variants, _versions
 from ghostrun.history._checks import change_value, check_choice, check_limit
 from ghostrun.history._connection import Database
 from ghostrun.history._liveness import is_alive, process_token
@@ -17,11 +17,15 @@ from ghostrun.history.records import (
     OP_STATES,
     RUN_KINDS,
     RUN_STATUSES,
+    TRIAL_STATUSES,
     OpExecution,
     RunRecord,
+    TrialRecord,
+    TrialRun,
+    VariantRecord,
 )
 from ghostrun.history.schema import MIGRATIONS, Migration
-from ghostrun.workflow.types import Fidelity, OpChange, VersionSnapshot
+from ghostrun.workflow.types import Fidelity, Goal, OpChange, VersionSnapshot
 
 
 class History:
@@ -233,6 +237,80 @@ class History:
                     (f"the process (pid {pid}) running it ended before it finished", run_id),
                 ).rowcount
         return marked
+
+    def run_at(self, version_id: str, fidelity: Fidelity) -> RunRecord | None:
+        """The latest 'ok' run of `version_id` at an equal fidelity (seed included), or None."""
+        with self._db.read() as conn:
+            run_id = _variants.latest_run_at(conn, version_id, fidelity)
+            if run_id is None:
+                return None
+            return _runs.load_runs(conn, "WHERE run_id = ?", (run_id,), 1)[0]
+
+    # -- variants and trials -----------------------------------------------------------
+
+    def save_variant(self, record: VariantRecord) -> None:
+        """Store a variant of its base version (both versions must be saved already);
+        saving it again changes nothing."""
+        with self._db.write() as conn:
+            _versions.require_version(conn, record.base_version, "base")
+            _versions.require_version(conn, record.version_id, "variant")
+            _variants.save_variant(conn, record, time.time())
+
+    def variant(self, variant_id: str, base_version: str) -> VariantRecord | None:
+        """The variant `variant_id` of `base_version`, or None."""
+        with self._db.read() as conn:
+            found = _variants.load_variants(
+                conn, "WHERE variant_id = ? AND base_version = ?", (variant_id, base_version), 1
+            )
+        return found[0] if found else None
+
+    def variants(
+        self, *, base_version: str | None = None, limit: int = 1000
+    ) -> list[VariantRecord]:
+        """Variants (of `base_version`, or of any base), newest first."""
+        check_limit(limit)
+        where, params = ("WHERE base_version = ?", (base_version,)) if base_version else ("", ())
+        with self._db.read() as conn:
+            return _variants.load_variants(conn, where, params, limit)
+
+    def record_trial(
+        self, variant_id: str, base_version: str, fidelity: Fidelity, *, metric: str | None,
+        goal: Goal, status: str, runs: Sequence[TrialRun], delta: float | None,
+        uncertainty: float | None, value: float | None, base_value: float | None,
+        seconds: float,
+    ) -> int:  # fmt: skip
+        """Record one trial (a variant against its base at one fidelity, over the sample
+        seeds in `runs`) in one transaction; return its id. The seed of `fidelity` is
+        ignored: each run carries its own."""
+        check_choice(status, TRIAL_STATUSES, "trial status")
+        check_choice(goal, ("max", "min"), "goal")
+        values = {
+            "variant_id": variant_id, "base_version": base_version, "metric": metric,
+            "goal": goal, "status": status, "delta": delta, "uncertainty": uncertainty,
+            "value": value, "base_value": base_value, "seconds": seconds,
+        }  # fmt: skip
+        with self._db.write() as conn:
+            _variants.require_variant(conn, variant_id, base_version)
+            _variants.check_runs(conn, runs)
+            return _variants.insert_trial(conn, values, fidelity, runs, time.time())
+
+    def trials(
+        self, *, base_version: str | None = None, variant_id: str | None = None,
+        limit: int = 5000,
+    ) -> list[TrialRecord]:  # fmt: skip
+        """Trials matching every filter given, newest first, each with its runs."""
+        clauses: list[str] = []
+        params: list[object] = []
+        if base_version is not None:
+            clauses.append("base_version = ?")
+            params.append(base_version)
+        if variant_id is not None:
+            clauses.append("variant_id = ?")
+            params.append(variant_id)
+        where = "WHERE " + " AND ".join(clauses) if clauses else ""
+        check_limit(limit)
+        with self._db.read() as conn:
+            return _variants.load_trials(conn, where, params, limit)
 
     # -- files --------------------------------------------------------------------------
 

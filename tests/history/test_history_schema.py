@@ -13,7 +13,8 @@ from ghostrun.history import MIGRATIONS, SCHEMA_VERSION, History, Migration
 from .builders import make_snapshot
 
 TABLES = {"versions", "source_texts", "version_ops", "change_sets", "changes", "runs",
-          "op_runs", "metrics", "file_hashes", "opened_files"}  # fmt: skip
+          "op_runs", "metrics", "file_hashes", "opened_files", "variants", "trials",
+          "trial_runs"}  # fmt: skip
 
 
 def _user_version(path: Path) -> int:
