@@ -130,6 +130,9 @@ TEXT_CASES: dict[str, tuple[str, Any]] = {
     "idle_after": ("2.5", 2.5),
     "run_timeout": ("90", 90.0),
     "worker_memory": ("3GiB", 3 * GiB),
+    "explore_budget": ("120", 120.0),
+    "improvement_threshold": ("0.005", 0.005),
+    "notify_interval": ("60", 60.0),
 }
 
 

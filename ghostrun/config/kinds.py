@@ -19,6 +19,7 @@ __all__ = [
     "INPUTS",
     "MODULES",
     "OPTIONAL_STR",
+    "NON_NEGATIVE",
     "SECONDS",
     "SIZE",
     "STR",
@@ -132,6 +133,12 @@ def _check_seconds(value: object) -> float:
     return float(value)
 
 
+def _check_non_negative(value: object) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not value >= 0:
+        raise ValueError
+    return float(value)
+
+
 def _check_modules(value: object) -> tuple[str, ...]:
     if not isinstance(value, list | tuple):
         raise ValueError
@@ -193,6 +200,8 @@ COUNT = Kind("a whole number of at least 1", _check_count,
              lambda text: _check_count(int(text)), "N")
 SECONDS = Kind("a number of seconds above 0", _check_seconds,
                 lambda text: _check_seconds(float(text)), "SECONDS")
+NON_NEGATIVE = Kind("a number of at least 0", _check_non_negative,
+                     lambda text: _check_non_negative(float(text)), "NUMBER")
 MODULES = Kind("a list of package names", _check_modules,
                lambda text: _check_modules([p.strip() for p in text.split(",") if p.strip()]),
                "NAMES", show=list, cli_hint="Comma-separated.")

@@ -15,6 +15,7 @@ from ghostrun.config.kinds import (
     COUNT,
     INPUTS,
     MODULES,
+    NON_NEGATIVE,
     OPTIONAL_STR,
     SECONDS,
     SIZE,
@@ -71,6 +72,14 @@ class Settings:
     run_timeout: float = setting(
         3600.0, "Seconds a single run may take before the daemon stops it and reports a hang.",
         SECONDS)
+    explore_budget: float = setting(
+        600.0, "Seconds of exploration the daemon spends per quiet period (variants of your "
+        "current version, run in a low-priority worker).", SECONDS)
+    improvement_threshold: float = setting(
+        0.0, "Smallest confirmed improvement of the primary metric that earns a notification.",
+        NON_NEGATIVE)
+    notify_interval: float = setting(
+        900.0, "Fewest seconds between two notifications about exploration findings.", SECONDS)
     worker_memory: int = setting(
         8 * _GiB, "Memory a worker process may allocate before it is stopped and replaced "
         "(user code that eats memory cannot take the machine down).", SIZE)

@@ -251,52 +251,67 @@ def _die_with_parent(parent: int | None) -> None:
         os._exit(1)
 
 
+Send = Callable[[str, Message], None]
+
+
 def _handle(
     session: Any, request: Message, conn: Connection, cancelled: Callable[[], bool] | None
 ) -> Message:
-    from ghostrun.engine.stages import run_ladder
-
+    """One request → one result or error message; the command's events go out as it runs."""
     watch: list[str] = []
+
+    def send(topic: str, payload: Message) -> None:
+        conn.send({"type": "event", "event": {"topic": topic, "time": time.time(), **payload}})
+
     try:
-        if request.get("cmd") == "gc":
-            return {"type": "result", "result": _clean(session)}
-        if request.get("cmd") != "run":
+        command = _COMMANDS.get(request.get("cmd", ""))
+        if command is None:
             raise GhostrunError(f"unknown worker command {request.get('cmd')!r}")
-        watch = [str(session.project.workflow_path)]
-        version = session.load()
-        watch = watched_files(version, session.project.root)
-        invocation = session.prepare(version)
-        started: list[int] = []
-
-        def send(topic: str, payload: Message) -> None:
-            event = {
-                "topic": topic,
-                "version_id": version.version_id,
-                "primary": version.workflow.primary,
-                "time": time.time(),
-            }
-            conn.send({"type": "event", "event": {**event, **payload}})
-
-        def on_run_start(run_id: int, fidelity: Any) -> None:
-            if not started:
-                started.append(run_id)
-                send("run.started", _started_event(invocation, run_id))
-
-        session.on_run_start = on_run_start
-        try:
-            run_ladder(
-                session,
-                invocation,
-                mode=request.get("mode", "full"),
-                kind=request.get("kind", "user"),
-                on_stage=lambda stage: send("run.stage", _stage_event(stage)),
-                cancelled=cancelled,
-            )
-        finally:
-            session.on_run_start = None
-        return {"type": "result", "result": {**invocation.to_json(), "watch": watch}}
+        return {"type": "result", "result": command(session, request, send, cancelled, watch)}
     except Exception as exc:  # noqa: BLE001 - nothing the user's code does may kill the worker
         return {"type": "error", "error": {**_error_payload(exc), "watch": watch}}
+
+
+def _run(
+    session: Any, request: Message, send: Send, cancelled: Callable[[], bool] | None,
+    watch: list[str],
+) -> Message:
+    """The ladder (or one stage) for the version on disk; `watch` is filled as soon as the
+    files it depends on are known, so even a failed run reports them."""
+    from ghostrun.engine.stages import run_ladder
+
+    watch.append(str(session.project.workflow_path))
+    version = session.load()
+    watch[:] = watched_files(version, session.project.root)
+    invocation = session.prepare(version)
+    tags = {"version_id": version.version_id, "primary": version.workflow.primary}
+    started: list[int] = []
+
+    def on_run_start(run_id: int, fidelity: Any) -> None:
+        if not started:
+            started.append(run_id)
+            send("run.started", {**tags, **_started_event(invocation, run_id)})
+
+    session.on_run_start = on_run_start
+    try:
+        run_ladder(
+            session,
+            invocation,
+            mode=request.get("mode", "full"),
+            kind=request.get("kind", "user"),
+            on_stage=lambda stage: send("run.stage", {**tags, **_stage_event(stage)}),
+            cancelled=cancelled,
+        )
+    finally:
+        session.on_run_start = None
+    return {**invocation.to_json(), "watch": list(watch)}
+
+
+def _gc(session: Any, request: Message, send: Send, cancelled: Any, watch: list[str]) -> Message:
+    return _clean(session)
+
+
+_COMMANDS: dict[str, Callable[..., Message]] = {"run": _run, "gc": _gc}
 
 
 def _clean(session: Any) -> Message:
