@@ -240,10 +240,13 @@ class _Substitute(ast.NodeTransformer):
 
 
 def _function_like(
-    template: Callable[..., Any], code: types.CodeType, explicit: Mapping[str, Any]
+    template: Callable[..., Any],
+    code: types.CodeType,
+    explicit: Mapping[str, Any],
+    namespace: dict[str, Any] | None = None,
 ) -> Callable[..., Any]:
-    """A new function with `code`, the template's globals and metadata, and its defaults
-    set to the explicit knob values (the template is left untouched)."""
+    """A new function with `code`, the template's globals (or `namespace`) and metadata,
+    and its defaults set to the explicit knob values (the template is left untouched)."""
     if not isinstance(template, types.FunctionType):
         return template  # not a Python function: explicit values still go in as arguments
     positional = code.co_varnames[: code.co_argcount]
@@ -252,9 +255,8 @@ def _function_like(
     new_defaults = tuple(
         explicit.get(name, value) for name, value in zip(with_default, defaults, strict=True)
     )
-    func = types.FunctionType(
-        code, template.__globals__, template.__name__, new_defaults, template.__closure__
-    )
+    globals_ = template.__globals__ if namespace is None else namespace
+    func = types.FunctionType(code, globals_, template.__name__, new_defaults, template.__closure__)
     if template.__kwdefaults__ is not None:
         func.__kwdefaults__ = {k: explicit.get(k, v) for k, v in template.__kwdefaults__.items()}
     func.__qualname__ = template.__qualname__
