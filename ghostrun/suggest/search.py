@@ -1,0 +1,438 @@
+"""Exploring variants of the version on disk within a time budget (DESIGN §7).
+
+The search is asynchronous successive halving (ASHA) over fidelity rungs: new variants are
+measured on the cheapest rung; whenever a variant ranks in the best third of those measured
+at its rung (and may still be an improvement) it is promoted to the next rung, up to the
+full data. Promotions come before new variants, and near the end of the budget the best
+unconfirmed finding is pushed up instead of starting new ones, so findings get confirmed.
+Every trial is paired with the base version on the same rows and seeds (`trials`).
+
+New single moves come from `generate.neighbours`, picked by a surrogate fitted on every
+trial in the history (`surrogate`) with some diversity. Pairs of the best single moves, and
+further steps along an improving knob's direction, join as they appear. When the user's
+version moved on, the best findings on earlier versions are re-expressed on this one and
+measured first. Everything is recorded in the history, so a search interrupted at any
+point resumes from there (measured trials are not run again) and `rank` needs nothing else.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from ghostrun.engine.costs import CostModel
+from ghostrun.engine.session import Session
+from ghostrun.errors import RunCancelled, WorkflowError
+from ghostrun.history import History, TrialRecord
+from ghostrun.suggest.halving import ETA, Rung, Score, plan_rungs, promote
+from ghostrun.suggest.recheck import earlier_findings, further_steps
+from ghostrun.suggest.surrogate import (
+    Observation,
+    Surrogate,
+    choose,
+    expected_improvement,
+    group_of,
+)
+from ghostrun.suggest.trials import BaseFailed, Measured, Trials
+from ghostrun.suggest.variant import Variant, pair
+from ghostrun.workflow.graph import Workflow
+from ghostrun.workflow.ondemand import real_workflow
+from ghostrun.workflow.types import FULL, Fidelity
+
+Generate = Callable[[Workflow], Sequence[Variant]]
+PICK_BATCH = 4  # new variants chosen per surrogate fit
+RECHECK = 5  # earlier findings re-measured first on a new version
+PAIR_FROM = 3  # pairs are formed among this many best single moves
+
+
+@dataclass(frozen=True)
+class ExploreReport:
+    """What one `explore` call did. `stopped`: "budget", "cancelled", "exhausted" (nothing
+    left to try), "no-metric" (the workflow has no primary metric) or "failed" (the
+    version fails on its own; `error` says why)."""
+
+    version_id: str | None
+    stopped: str
+    trials: int
+    runs: int
+    seconds: float
+    rungs: list[Fidelity] = field(default_factory=list)
+    best: list[dict[str, Any]] = field(default_factory=list)
+    error: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "version_id": self.version_id,
+            "stopped": self.stopped,
+            "trials": self.trials,
+            "runs": self.runs,
+            "seconds": round(self.seconds, 3),
+            "rungs": [f.to_json() for f in self.rungs],
+            "best": self.best,
+            "error": self.error,
+        }
+
+
+def explore(
+    session: Session, *, budget: float, cancelled: Callable[[], bool] = lambda: False,
+    on_result: Callable[[dict[str, Any]], None] = lambda r: None, seed: int = 0,
+    rungs: Sequence[Rung] | None = None, generate: Generate | None = None,
+) -> ExploreReport:  # fmt: skip
+    """Explore variants of the version on disk (session.load()) for about `budget` seconds:
+    successive halving over fidelities, each trial paired with the base version at the same
+    fidelity and sample seed, every trial a history run of kind "explore"; candidates by a
+    surrogate fitted on the history plus some diversity; finalists confirmed on full data.
+    Returns promptly (between operators) once `cancelled()` is true. `on_result` gets one
+    JSON object per finished trial (the `explore.result` event payload).
+
+    `rungs` overrides the fidelities planned from the runtime model and `generate` the
+    variant generator (both for tests and benchmarks)."""
+    search = _Search(session, budget, cancelled, on_result, seed, generate)
+    return search.run(rungs)
+
+
+@dataclass
+class _State:
+    """One variant of the base: what each rung measured."""
+
+    variant: Variant
+    results: dict[int, Measured | TrialRecord] = field(default_factory=dict)
+
+    def gain(self, rung: int) -> float | None:
+        found = self.results.get(rung)
+        return None if found is None or found.status != "ok" else found.gain
+
+    def score(self, rung: int) -> Score:
+        found = self.results.get(rung)
+        return Score(self.variant.id, self.gain(rung), found.uncertainty if found else None)
+
+    @property
+    def top(self) -> int:
+        return max(self.results, default=-1)
+
+    def hopeful(self) -> bool:
+        """Still possibly an improvement at the highest rung it reached."""
+        top = self.top
+        return top >= 0 and bool(promote([self.score(top)], keep=1))
+
+
+class _Search:
+    """Responsibilities: hold one exploration's state (variants by rung, queues, surrogate)
+    and choose the next trial within the time left."""
+
+    def __init__(
+        self, session: Session, budget: float, cancelled: Callable[[], bool],
+        on_result: Callable[[dict[str, Any]], None], seed: int, generate: Generate | None,
+    ) -> None:  # fmt: skip
+        self.session = session
+        self.history: History = session.history
+        self.started = time.monotonic()
+        self.deadline = self.started + budget
+        # Runs stop between operators on cancellation, or when the budget is long gone.
+        self.hard_deadline = self.deadline + max(5.0, 0.25 * budget)
+        self.cancelled = cancelled
+        self.on_result = on_result
+        self.rng = random.Random(seed)
+        self.generate: Generate = generate or _neighbours
+        self.surrogate = Surrogate(seed=seed)
+        self.trials_done = 0
+        self.slowness = 1.0  # measured / predicted trial seconds, smoothed
+        self._generated = False
+        self.states: dict[str, _State] = {}
+        self.fresh: dict[str, Variant] = {}  # single moves not measured yet
+        self.queue: list[Variant] = []  # next new variants, in order
+        self.dead: set[str] = set()  # variants that do not apply
+        self.extended: set[str] = set()
+        self.observations: list[Observation] = []
+        self._fitted_on = -1
+
+    # -- set-up ---------------------------------------------------------------------
+
+    def run(self, rungs: Sequence[Rung] | None) -> ExploreReport:
+        version = self.session.load()
+        workflow = real_workflow(version.workflow)
+        if workflow.primary is None:
+            return self._report(version.version_id, "no-metric", [], None)
+        invocation = self.session.prepare(version)
+        self.trials = Trials(self.session, invocation, workflow, workflow.primary, self._stop_runs)
+        self.workflow = workflow
+        try:
+            self.rungs = list(rungs) if rungs else self._plan()
+            self._restore()
+            stopped = self._loop()
+        except RunCancelled:
+            stopped = "cancelled" if self.cancelled() else "budget"
+        except BaseFailed as exc:
+            return self._report(version.version_id, "failed", [], str(exc))
+        return self._report(version.version_id, stopped, self.rungs, None)
+
+    def _stop_runs(self) -> bool:
+        return self.cancelled() or time.monotonic() > self.hard_deadline
+
+    def _plan(self) -> list[Rung]:
+        """Rungs from the runtime model; an unknown workflow's base runs on full data first."""
+        ops = tuple(self.workflow.operators)
+        if not all(self.trials.costs.knows(op) for op in ops):
+            self.trials.base_value(FULL)
+            self.trials.costs = CostModel(self.history)
+        changed = {op for v in self._singles() for op in v.ops}
+        affected = self.workflow.closure(changed, "downstream")
+        preferred = [
+            r.fidelity
+            for r in self.history.runs(version_id=self.trials.base.version_id, status="ok")
+        ]
+
+        def predict(f: Fidelity) -> float:
+            return sum(self.trials._op_seconds(op, f) for op in affected)
+
+        return plan_rungs(predict if affected else None, preferred)
+
+    def _singles(self) -> list[Variant]:
+        if not self._generated:
+            self._generated = True
+            for variant in self.generate(self.workflow):
+                self.fresh.setdefault(variant.id, variant)
+        return list(self.fresh.values())
+
+    def _restore(self) -> None:
+        """Trials already recorded on this base (an interrupted search) count as done;
+        trials on earlier versions feed the surrogate and the re-check queue."""
+        self._singles()
+        base = self.trials.base.version_id
+        records = {(r.variant_id, r.base_version): r for r in self.history.variants()}
+        index = {r.fidelity: i for i, r in enumerate(self.rungs)}
+        for trial in reversed(self.history.trials()):
+            record = records.get((trial.variant_id, trial.base_version))
+            if record is None:
+                continue
+            if trial.gain is not None and trial.status == "ok":
+                self.observations.append(Observation(record.change, trial.fidelity, trial.gain))
+            if trial.base_version != base or trial.fidelity not in index:
+                continue
+            state = self._state_for(trial.variant_id, record.change)
+            if state is not None:
+                state.results[index[trial.fidelity]] = trial
+        self.queue.extend(self._rechecks(records.values()))
+
+    def _state_for(self, variant_id: str, change: Any) -> _State | None:
+        if variant_id not in self.states:
+            variant = self.fresh.pop(variant_id, None) or _from_json(change)
+            if variant is None:
+                return None
+            self.states[variant_id] = _State(variant)
+        return self.states[variant_id]
+
+    def _rechecks(self, records: Iterable[Any]) -> list[Variant]:
+        base = self.trials.base.version_id
+        found = earlier_findings(self.history, base, list(records), self.workflow, RECHECK)
+        return [v for v in found if v.id not in self.states]
+
+    # -- the loop -------------------------------------------------------------------
+
+    def _loop(self) -> str:
+        while True:
+            if self.cancelled():
+                return "cancelled"
+            step = self._next()
+            if step is None:
+                return "budget" if self._anything_left() else "exhausted"
+            variant, rung = step
+            predicted, t0 = self._cost(variant, rung), time.monotonic()
+            try:
+                measured = self.trials.measure(variant, self.rungs[rung])
+            except WorkflowError:
+                self.dead.add(variant.id)  # does not apply to this version after all
+                self.fresh.pop(variant.id, None)
+                continue
+            self._calibrate(predicted, time.monotonic() - t0)
+            self._record(measured, rung)
+
+    def _calibrate(self, predicted: float, actual: float) -> None:
+        if predicted > 0:
+            ratio = actual / (predicted / self.slowness)
+            self.slowness = 0.7 * self.slowness + 0.3 * min(10.0, max(0.2, ratio))
+
+    def _record(self, measured: Measured, rung: int) -> None:
+        variant = measured.variant
+        self.fresh.pop(variant.id, None)
+        self.states.setdefault(variant.id, _State(variant)).results[rung] = measured
+        self.trials_done += 1
+        if measured.gain is not None and measured.status == "ok":
+            self.observations.append(
+                Observation(variant.to_json(), measured.rung.fidelity, measured.gain)
+            )
+        self.on_result(measured.to_json(self.trials.base.version_id))
+
+    def _left(self) -> float:
+        return self.deadline - time.monotonic()
+
+    def _cost(self, variant: Variant, rung: int) -> float:
+        """Predicted seconds of a trial (with the base runs it still needs), corrected by
+        how far earlier predictions were off."""
+        r = self.rungs[rung]
+        raw = self.trials.predict_seconds(tuple(variant.ops), r)
+        return self.slowness * (raw + self.trials.predict_base_seconds(r))
+
+    def _next(self) -> tuple[Variant, int] | None:
+        """The next trial that fits in the time left: a promotion, else a new variant
+        (unless the time left is needed to confirm the best finding so far)."""
+        left = self._left()
+        for variant, rung in self._promotions():
+            if self._cost(variant, rung) <= left:
+                return variant, rung
+        finishing = self._finisher()
+        reserve = self._cost(*finishing) if finishing else 0.0
+        new = self._new_variant()
+        if new is not None and self._cost(new, 0) + reserve <= left:
+            return new, 0
+        if finishing is not None and reserve <= left:
+            return finishing
+        if new is not None and self._cost(new, 0) <= left:
+            return new, 0
+        return None
+
+    def _anything_left(self) -> bool:
+        return bool(self.fresh or self.queue or self._promotions() or self._finisher())
+
+    def _promotions(self) -> list[tuple[Variant, int]]:
+        """ASHA: at each rung (highest first), the best third of those measured there that
+        may still improve and have not yet run at the next rung."""
+        found = []
+        for rung in reversed(range(len(self.rungs) - 1)):
+            measured = [s for s in self.states.values() if rung in s.results]
+            keep = len(measured) // ETA
+            for key in promote([s.score(rung) for s in measured], keep=keep):
+                state = self.states[key]
+                if rung + 1 not in state.results:
+                    found.append((state.variant, rung + 1))
+        return found
+
+    def _finisher(self) -> tuple[Variant, int] | None:
+        """The best hopeful variant not yet confirmed on full data, one rung up."""
+        hopeful = [s for s in self.states.values() if s.hopeful() and s.top < len(self.rungs) - 1]
+        if not hopeful:
+            return None
+        best = max(hopeful, key=lambda s: (s.top, s.gain(s.top) or 0.0))
+        return best.variant, best.top + 1
+
+    # -- choosing new variants ------------------------------------------------------------
+
+    def _new_variant(self) -> Variant | None:
+        while True:
+            if not self.queue:
+                self.queue.extend(self._pairs_and_steps())
+            if not self.queue:
+                self.queue.extend(self._picks())
+            if not self.queue:
+                return None
+            variant = self.queue[0]
+            if variant.id in self.states or variant.id in self.dead:
+                self.queue.pop(0)
+                continue
+            return variant
+
+    def _best(self, multi: bool, k: int) -> list[_State]:
+        """The `k` best hopeful variants with a positive gain (single moves, or combined
+        ones with `multi`), by the highest rung reached, then the gain there."""
+        found = [
+            s for s in self.states.values()
+            if (s.variant.kind == "pair") == multi and s.hopeful() and (s.gain(s.top) or 0) > 0
+        ]  # fmt: skip
+        found.sort(key=lambda s: (-s.top, -(s.gain(s.top) or 0.0)))
+        return found[:k]
+
+    def _pairs_and_steps(self) -> list[Variant]:
+        """Pairs of the best single moves (they interact), the best combination so far
+        with one more of them (a greedy path), and one more step along each improving
+        knob's direction."""
+        singles = self._best(False, PAIR_FROM)
+        combos = [(a, b) for i, a in enumerate(singles) for b in singles[i + 1 :]]
+        combos += [(c, s) for c in self._best(True, 1) for s in singles]
+        found = [v for a, b in combos if (v := self._combined(a.variant, b.variant))]
+        for state in singles:
+            if state.variant.id not in self.extended:
+                self.extended.add(state.variant.id)
+                steps = further_steps(state.variant, self.workflow, self.generate)
+                found.extend(v for v in steps if self._untried(v))
+        return found
+
+    def _combined(self, a: Variant, b: Variant) -> Variant | None:
+        """`a` then `b`, unless they move the same thing or were tried already."""
+        groups = {str(group_of(p)) for p in a.parts}
+        if any(str(group_of(p)) in groups for p in b.parts):
+            return None
+        try:
+            both = pair(a, b)
+        except (WorkflowError, ValueError):
+            return None
+        return both if self._untried(both) else None
+
+    def _untried(self, variant: Variant) -> bool:
+        return variant.id not in self.states and variant.id not in self.dead
+
+    def _picks(self) -> list[Variant]:
+        """A batch of untried single moves: expected improvement from the surrogate (refit
+        when new trials came in), capped per knob, with some random picks."""
+        pool = [v for v in self.fresh.values() if v.id not in self.dead]
+        if not pool:
+            return []
+        changes = [v.to_json() for v in pool]
+        scores = None
+        if len(self.observations) != self._fitted_on:
+            self.surrogate.fit(self.observations, changes)
+            self._fitted_on = len(self.observations)
+        if self.surrogate.fitted:
+            first = self.rungs[0].fidelity
+            best = max([0.0, *(s.gain(0) or 0.0 for s in self.states.values())])
+            predictions = self.surrogate.predict(changes, first)
+            scores = [expected_improvement(p, best) for p in predictions]
+        picks = choose(changes, scores, PICK_BATCH, self.rng)
+        return [pool[i] for i in picks]
+
+    # -- the report -----------------------------------------------------------------------
+
+    def _report(
+        self, version_id: str | None, stopped: str, rungs: list[Rung], error: str | None
+    ) -> ExploreReport:
+        best = sorted(
+            (s for s in self.states.values() if s.top >= 0 and s.gain(s.top) is not None),
+            key=lambda s: (-s.top, -(s.gain(s.top) or 0.0)),
+        )[:5]
+        return ExploreReport(
+            version_id=version_id,
+            stopped=stopped,
+            trials=self.trials_done,
+            runs=getattr(getattr(self, "trials", None), "runs", 0),
+            seconds=time.monotonic() - self.started,
+            rungs=[r.fidelity for r in rungs],
+            best=[_summary(s) for s in best],
+            error=error,
+        )
+
+
+def _summary(state: _State) -> dict[str, Any]:
+    top = state.results[state.top]
+    return {
+        "variant_id": state.variant.id,
+        "description": state.variant.describe(),
+        "fidelity": top.fidelity.to_json() if isinstance(top, TrialRecord) else
+        top.rung.fidelity.to_json(),
+        "delta": top.delta,
+        "uncertainty": top.uncertainty,
+    }  # fmt: skip
+
+
+def _neighbours(workflow: Workflow) -> Sequence[Variant]:
+    from ghostrun.suggest.generate import neighbours  # the generator's libraries load late
+
+    return neighbours(workflow)
+
+
+def _from_json(change: Any) -> Variant | None:
+    try:
+        return Variant.from_json(change)
+    except (WorkflowError, ValueError, KeyError, TypeError):
+        return None

@@ -1,0 +1,265 @@
+"""Measuring a variant against its base version, paired on the same rows and sample seeds.
+
+A trial runs the variant (an overlay: the user's files are never touched) at one rung's
+fidelity on each of its sample seeds, takes the base version's primary metric at the very
+same fidelity and seed (from the history when the base already ran there, else by running
+it once), and records the mean paired delta and its standard error. Every run is a history
+run of kind "explore"; the variant, its overlaid version and the trial are recorded too,
+so ranking needs nothing but the history.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from ghostrun.approx.ladder import SeedResults, paired_delta
+from ghostrun.approx.scaling import has_budget
+from ghostrun.engine.costs import CostModel
+from ghostrun.engine.results import Invocation
+from ghostrun.engine.session import RunFailed, Session
+from ghostrun.errors import GhostrunError
+from ghostrun.history import TrialRun, VariantRecord
+from ghostrun.suggest.halving import Rung
+from ghostrun.suggest.variant import Variant
+from ghostrun.workflow.changes import classify
+from ghostrun.workflow.datafiles import FileHasher
+from ghostrun.workflow.graph import Workflow
+from ghostrun.workflow.types import Fidelity
+from ghostrun.workflow.version import Version, build_version
+
+RUN_OVERHEAD = 0.15  # seconds per run beyond its operators (version, history, cache writes)
+
+
+class BaseFailed(GhostrunError):
+    """The version being explored fails (or measures no primary metric) on its own."""
+
+    exit_code = 1
+
+
+@dataclass(frozen=True)
+class Measured:
+    """One recorded trial: a variant against its base at one rung."""
+
+    variant: Variant
+    rung: Rung
+    trial_id: int
+    status: str  # "ok" or "failed"
+    delta: float | None
+    uncertainty: float | None
+    value: float | None
+    base_value: float | None
+    seconds: float
+    run_id: int
+    version_id: str
+    goal: str
+
+    @property
+    def gain(self) -> float | None:
+        """The delta in the goal's direction: positive is an improvement."""
+        if self.delta is None:
+            return None
+        return self.delta if self.goal == "max" else -self.delta
+
+    def to_json(self, base_version: str) -> dict[str, Any]:
+        """The `explore.result` event payload."""
+        return {
+            "version_id": base_version,
+            "variant_id": self.variant.id,
+            "variant_version": self.version_id,
+            "description": self.variant.describe(),
+            "kind": self.variant.kind,
+            "ops": list(self.variant.ops),
+            "change": self.variant.to_json(),
+            "fidelity": self.rung.fidelity.to_json(),
+            "seeds": len(self.rung.fidelities()),
+            "status": self.status,
+            "delta": self.delta,
+            "uncertainty": self.uncertainty,
+            "gain": self.gain,
+            "trial_id": self.trial_id,
+            "run_id": self.run_id,
+            "seconds": round(self.seconds, 4),
+            "time": time.time(),
+        }
+
+
+class Trials:
+    """Responsibilities: build variants of one base version, run them and the base paired
+    at a rung's fidelities, record variants and trials; predict what a trial costs."""
+
+    def __init__(
+        self, session: Session, invocation: Invocation, workflow: Workflow, primary: str,
+        cancelled: Callable[[], bool],
+    ) -> None:  # fmt: skip
+        """`invocation` is the base's (from `session.prepare`); `workflow` its real one."""
+        self.session = session
+        self.invocation = invocation
+        self.base = invocation.version
+        self.workflow = workflow
+        self.primary = primary
+        self.goal = workflow.goal
+        self.cancelled = cancelled
+        self.costs = CostModel(session.history)
+        self.runs = 0
+        self._base_values: dict[Fidelity, tuple[int, float]] = {}
+        self._versions: dict[str, Version] = {}
+        self._snapshot = self.base.snapshot()
+
+    # -- the base ------------------------------------------------------------------
+
+    def base_value(self, fidelity: Fidelity) -> tuple[int, float]:
+        """(run id, primary metric) of the base at `fidelity`, running it once if needed."""
+        if fidelity in self._base_values:
+            return self._base_values[fidelity]
+        run = self.session.history.run_at(self.base.version_id, fidelity)
+        value = None if run is None else _metric(run.metrics, self.primary)
+        if run is None or value is None:
+            try:
+                result = self.session.execute(
+                    self.invocation, fidelity, kind="explore", cancelled=self.cancelled
+                )
+            except RunFailed as exc:
+                raise BaseFailed(f"the version being explored fails on its own: {exc}") from exc
+            self.runs += 1
+            value = _metric(result.metrics, self.primary)
+            if value is None:
+                raise BaseFailed(
+                    f"the version being explored measures no '{self.primary}'"
+                    f" at {_fidelity_text(fidelity)}; run it with `ghostrun run` to see why."
+                )
+            run_id = result.run_id
+        else:
+            run_id = run.run_id
+        self._base_values[fidelity] = (run_id, value)
+        return run_id, value
+
+    def has_base(self, fidelity: Fidelity) -> bool:
+        return fidelity in self._base_values or (
+            self.session.history.run_at(self.base.version_id, fidelity) is not None
+        )
+
+    # -- variants ------------------------------------------------------------------
+
+    def build(self, variant: Variant) -> Version:
+        """The variant's overlaid version, saved with its variant record.
+
+        Raises a WorkflowError (VariantError) when the variant does not apply.
+        """
+        if variant.id in self._versions:
+            return self._versions[variant.id]
+        overlaid = variant.apply_to(self.workflow)
+        history = self.session.history
+        opened = {name: history.opened_files(name) for name in overlaid.operators}
+        version = build_version(overlaid, FileHasher(history), opened, env_hash=self.base.env_hash)
+        history.save_version(version.snapshot(), workflow_path=overlaid.relpath)
+        history.save_variant(
+            VariantRecord(
+                variant_id=variant.id,
+                base_version=self.base.version_id,
+                kind=variant.kind,
+                change=variant.to_json(),
+                description=variant.describe(),
+                location=variant.location(self.workflow),
+                ops=tuple(variant.ops),
+                base_fingerprints={op: self.base.fingerprints[op] for op in variant.ops},
+                version_id=version.version_id,
+            )
+        )
+        self._versions[variant.id] = version
+        return version
+
+    def measure(self, variant: Variant, rung: Rung) -> Measured:
+        """Run `variant` at every seed of `rung`, paired with the base, and record it.
+
+        Raises RunCancelled (between operators) when cancelled; a failure in the variant's
+        own code is recorded as a failed trial and returned.
+        """
+        version = self.build(variant)
+        invocation = Invocation(
+            version=version,
+            parent_id=self.base.version_id,
+            changes=classify(self._snapshot, version.snapshot()),
+        )
+        runs: list[TrialRun] = []
+        seconds, status = 0.0, "ok"
+        for fidelity in rung.fidelities():
+            base_run, base_value = self.base_value(fidelity)
+            try:
+                result = self.session.execute(
+                    invocation, fidelity, kind="explore", cancelled=self.cancelled
+                )
+            except RunFailed as exc:
+                self.runs += 1
+                runs.append(TrialRun(fidelity.seed, exc.run_id, base_run, None, base_value))
+                status = "failed"
+                break
+            self.runs += 1
+            seconds += result.seconds
+            value = _metric(result.metrics, self.primary)
+            runs.append(TrialRun(fidelity.seed, result.run_id, base_run, value, base_value))
+        return self._record(variant, rung, version, runs, seconds, status)
+
+    def _record(
+        self, variant: Variant, rung: Rung, version: Version, runs: list[TrialRun],
+        seconds: float, status: str,
+    ) -> Measured:  # fmt: skip
+        pairs = [r for r in runs if r.value is not None]
+        delta, error = paired_delta(
+            SeedResults([r.value for r in pairs], [r.base_value for r in pairs])  # type: ignore[misc]
+        )
+        if status == "ok" and delta is None:
+            status = "failed"  # the metric came out NaN or missing: nothing to compare
+        values = [r.value for r in pairs]
+        bases = [r.base_value for r in pairs if r.base_value is not None]
+        trial_id = self.session.history.record_trial(
+            variant.id, self.base.version_id, rung.fidelity, metric=self.primary,
+            goal=self.goal, status=status, runs=runs, delta=delta, uncertainty=error,
+            value=_mean(values), base_value=_mean(bases), seconds=seconds,
+        )  # fmt: skip
+        return Measured(
+            variant=variant, rung=rung, trial_id=trial_id, status=status, delta=delta,
+            uncertainty=error, value=_mean(values), base_value=_mean(bases), seconds=seconds,
+            run_id=runs[-1].run_id, version_id=version.version_id, goal=self.goal,
+        )  # fmt: skip
+
+    # -- costs ---------------------------------------------------------------------
+
+    def predict_seconds(self, ops: tuple[str, ...], rung: Rung) -> float:
+        """Predicted wall seconds of a trial changing `ops` at `rung` (base runs excluded):
+        what is downstream of the changed operators is recomputed, the rest loaded."""
+        affected = self.workflow.closure(ops, "downstream")
+        per_run = sum(self._op_seconds(op, rung.fidelity) for op in affected)
+        return len(rung.fidelities()) * (per_run + RUN_OVERHEAD)
+
+    def predict_base_seconds(self, rung: Rung) -> float:
+        missing = [f for f in rung.fidelities() if not self.has_base(f)]
+        per_run = sum(self._op_seconds(op, rung.fidelity) for op in self.workflow.operators)
+        return len(missing) * (per_run + RUN_OVERHEAD)
+
+    def _op_seconds(self, op: str, fidelity: Fidelity) -> float:
+        seconds = self.costs.compute_seconds(op, fidelity.fraction)
+        if fidelity.budget < 1 and has_budget(self.workflow.operators[op]):
+            seconds *= fidelity.budget
+        return seconds
+
+
+def _metric(metrics: dict[str, float] | Any, primary: str) -> float | None:
+    value = metrics.get(primary)
+    if value is None:
+        value = next((v for k, v in metrics.items() if k.startswith(f"{primary}.")), None)
+    if value is None or not math.isfinite(float(value)):
+        return None
+    return float(value)
+
+
+def _mean(values: list[Any]) -> float | None:
+    numbers = [float(v) for v in values if v is not None]
+    return sum(numbers) / len(numbers) if numbers else None
+
+
+def _fidelity_text(f: Fidelity) -> str:
+    return "full data" if f.is_full else f"a {f.fraction:.0%} sample (seed {f.seed})"
