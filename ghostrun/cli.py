@@ -299,6 +299,95 @@ def watch(project: Project, as_json: bool) -> None:
 
 
 @main.command()
+@click.option("--budget", type=click.FloatRange(min=1), default=120, show_default=True,
+              help="Seconds to spend exploring.")
+@click.option("--json", "as_json", is_flag=True, help="Print the ranking as JSON at the end.")
+@project_command
+def explore(project: Project, budget: float, as_json: bool) -> None:
+    """Try variants of your workflow now (knob moves, estimator swaps, dropped features),
+    each paired with your version on the same rows, then rank them."""
+    from ghostrun.daemon.remote import daemon_running, explore_through_daemon
+    from ghostrun.render import explore_line, suggestions_view
+    from ghostrun.suggest.listing import ranked, save_shown
+
+    def show(result: dict[str, Any]) -> None:
+        if not as_json:
+            out.print(explore_line(result))
+
+    if daemon_running(project):
+        shown = explore_through_daemon(project, budget, show)["suggestions"]
+    else:
+        from ghostrun.engine.session import Session
+        from ghostrun.suggest.search import explore as run_search
+
+        with Session(project) as session:
+            try:
+                run_search(session, budget=budget, on_result=show)
+            except KeyboardInterrupt:
+                err.print("[dim]exploration interrupted; ranking what was measured[/]")
+        shown = ranked(project, 10)
+    save_shown(project, shown)
+    if as_json:
+        print(json.dumps({"suggestions": shown}, indent=2))
+    else:
+        out.print(suggestions_view(shown))
+
+
+@main.command()
+@click.option("--json", "as_json", is_flag=True, help="Print JSON (DESIGN §8).")
+@click.option("-n", "limit", type=click.IntRange(min=1), default=5, show_default=True,
+              help="How many suggestions to show.")
+@project_command
+def suggest(project: Project, as_json: bool, limit: int) -> None:
+    """The changes most likely to improve your primary metric, with their evidence."""
+    from ghostrun.daemon.remote import daemon_running, daemon_suggestions
+    from ghostrun.render import suggestions_view
+    from ghostrun.suggest.listing import ranked, save_shown
+
+    shown = daemon_suggestions(project, limit) if daemon_running(project) else None
+    if shown is None:
+        shown = ranked(project, limit)
+    save_shown(project, shown)
+    if as_json:
+        print(json.dumps({"suggestions": shown}, indent=2))
+    else:
+        out.print(suggestions_view(shown))
+
+
+@main.command()
+@click.argument("ident", metavar="ID")
+@click.option("--yes", is_flag=True, help="Write without asking.")
+@project_command
+def apply(project: Project, ident: str, yes: bool) -> None:
+    """Write suggestion ID (its rank in the last `ghostrun suggest`, or its id) into your
+    code; shows the diff and asks first."""
+    from ghostrun.engine.session import Session
+    from ghostrun.suggest.apply import check_current, plan_edit
+    from ghostrun.suggest.listing import resolve
+    from ghostrun.suggest.variant import Variant
+
+    chosen = resolve(project, ident)
+    variant = Variant.from_json(chosen["change"])
+    with Session(project) as session:
+        version = session.load()
+    check_current(version, variant, chosen.get("base_fingerprints", {}))
+    edits = plan_edit(version.workflow, variant,
+                      estimator_modules=project.settings.estimator_modules)
+    if not edits:
+        out.print("Nothing to change: your code already has this change.")
+        return
+    for edit in edits:
+        out.print(edit.diff(), markup=False, highlight=False)
+    if not yes and not click.confirm(f"Apply “{chosen['description']}”?", default=True):
+        out.print("Left your code as it was.")
+        return
+    for edit in edits:
+        edit.write()
+    out.print(f"Applied {chosen['description']}. Its results are cached: `ghostrun run` "
+              "shows them at once (a running daemon reruns on the save by itself).")
+
+
+@main.command()
 @project_command
 def gc(project: Project) -> None:
     """Apply the storage budget (least saving per byte goes first) and drop unused files."""

@@ -237,3 +237,48 @@ def event_line(topic: str, payload: Mapping[str, Any]) -> Text:
     else:
         text.append(str(payload.get("state", "")) if topic == "daemon.state" else str(payload))
     return text
+
+
+def explore_line(result: Mapping[str, Any]) -> Text:
+    """One finished exploration trial: `model: num_leaves 31 → 63 · +0.0041 ±0.0012 · 10%`."""
+    fraction = (result.get("fidelity") or {}).get("fraction", 1.0)
+    where = "full data" if fraction >= 1 else f"{fraction:.0%} sample"
+    text = Text(f"{result.get('description', '?')} · ")
+    gain, delta = result.get("gain"), result.get("delta")
+    if result.get("status") not in (None, "ok"):
+        text.append(str(result.get("status")), style="red")
+    elif delta is None:
+        text.append("no paired delta", style="dim")
+    else:
+        style = "green" if gain and gain > 0 else "red" if gain and gain < 0 else "yellow"
+        text.append(f"{delta:+.4f}", style=style)
+        if result.get("uncertainty") is not None:
+            text.append(f" ±{result['uncertainty']:.4f}", style="dim")
+    text.append(f" · {where} · {result.get('seconds', 0):.1f} s", style="dim")
+    return text
+
+
+def suggestions_view(shown: Sequence[Mapping[str, Any]]) -> Group | Text:
+    """`ghostrun suggest`: per suggestion, the change, where it applies and its expected
+    effect, then its evidence and why."""
+    if not shown:
+        return Text("No suggestions yet: `ghostrun explore` (or a running daemon, while you "
+                    "think) tries variants of your workflow first.")
+    lines: list[Text] = []
+    for s in shown:
+        evidence = s["evidence"]
+        fidelities = ", ".join("full" if f >= 1 else f"{f:.0%}" for f in evidence["fidelities"])
+        confirmed = "confirmed on full data" if evidence["confirmed_full"] else "not yet on full"
+        spread = f" ±{s['uncertainty']:.4f}" if s.get("uncertainty") is not None else ""
+        head = Text(f"{s['rank']:>2}  ", style="bold")
+        head.append(s["description"], style="bold")
+        head.append(f"  {s['location']}  ", style="cyan")
+        head.append(f"{s['expected_delta']:+.4f}{spread}",
+                    style="green" if evidence["confirmed_full"] else "yellow")
+        lines.append(head)
+        runs = evidence["runs"]
+        why = s.get("why") or confirmed
+        lines.append(Text(f"    {runs} run{'s' if runs != 1 else ''} at {fidelities} · {why}",
+                          style="dim"))
+    lines.append(Text("`ghostrun apply N` writes suggestion N into your code.", style="dim"))
+    return Group(*lines)

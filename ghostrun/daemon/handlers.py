@@ -47,7 +47,9 @@ def run(daemon: Daemon, args: Mapping[str, Any]) -> dict[str, Any]:
     mode = args.get("mode", "ladder")
     if mode not in RUN_MODES:
         raise RequestError("bad_request", f"mode must be one of {', '.join(RUN_MODES)}")
-    return {"invocation": daemon.runs.submit(mode=mode, reason="request")}
+    invocation = daemon.runs.submit(mode=mode, reason="request")
+    daemon.explorer.preempt()  # the user's own run comes first
+    return {"invocation": invocation}
 
 
 def pause(daemon: Daemon, args: Mapping[str, Any]) -> dict[str, Any]:
@@ -65,11 +67,23 @@ def stop(daemon: Daemon, args: Mapping[str, Any]) -> dict[str, Any]:
     return {"stopping": True}
 
 
-def not_yet(daemon: Daemon, args: Mapping[str, Any]) -> Any:
-    raise RequestError(
-        "unavailable",
-        "exploration and suggestions are not part of this ghostrun version yet",
-    )
+def explore(daemon: Daemon, args: Mapping[str, Any]) -> dict[str, Any]:
+    budget = args.get("budget", daemon.project.settings.explore_budget)
+    if isinstance(budget, bool) or not isinstance(budget, int | float) or not budget > 0:
+        raise RequestError("bad_request", "budget must be a number of seconds above 0")
+    return {"started": daemon.explore(float(budget), reason="request")}
+
+
+def suggest(daemon: Daemon, args: Mapping[str, Any]) -> dict[str, Any]:
+    """The ranking of the last exploration; `suggestions` is null when there is none yet
+    (the client then ranks from the history itself, which needs the data libraries this
+    process keeps out of memory)."""
+    n = _int_arg(args, "n", 10, low=1, high=1000)
+    cached = daemon.explorer.suggestions
+    return {
+        "version_id": daemon.explorer.version_id,
+        "suggestions": cached[:n] if cached is not None else None,
+    }
 
 
 def _int_arg(args: Mapping[str, Any], name: str, default: int, *, low: int, high: int) -> int:
@@ -86,6 +100,6 @@ HANDLERS: dict[str, Handler] = {
     "pause": pause,
     "resume": resume,
     "stop": stop,
-    "suggest": not_yet,
-    "explore": not_yet,
+    "suggest": suggest,
+    "explore": explore,
 }

@@ -78,3 +78,24 @@ def watch_events(project: Project) -> Iterator[tuple[str, dict[str, Any]]]:
     with Client(project.state_dir, timeout=10.0) as client, client.events() as stream:
         yield "daemon.state", client.request("status")
         yield from _events(project, stream)
+
+
+def explore_through_daemon(
+    project: Project, budget: float, on_result: Callable[[dict[str, Any]], None]
+) -> dict[str, Any]:
+    """Ask the daemon to explore now and follow it until it publishes the new ranking."""
+    topics = ("explore.result", "suggest.updated")
+    with Client(project.state_dir, timeout=10.0) as client, client.events(topics) as stream:
+        client.request("explore", {"budget": budget})
+        for topic, payload in _events(project, stream):
+            if topic == "explore.result":
+                on_result(payload)
+            else:
+                return payload
+    raise DaemonUnavailable("the daemon stopped before the exploration finished")
+
+
+def daemon_suggestions(project: Project, n: int) -> list[dict[str, Any]] | None:
+    """The daemon's ranking from its last exploration, or None when it has none."""
+    with Client(project.state_dir, timeout=10.0) as client:
+        return client.request("suggest", {"n": n}).get("suggestions")

@@ -55,10 +55,12 @@ class IdleScheduler:
         )
         self.touch()
 
-    def touch(self) -> None:
-        """A save: the user is active again; idle work waits for the next quiet period."""
+    def touch(self, delay: float | None = None) -> None:
+        """A save: the user is active again; idle work waits for the next quiet period (or
+        `delay` seconds, to try again soon when a run was still busy)."""
         self._idle.clear()
-        when = datetime.now(UTC) + timedelta(seconds=self.idle_after)
+        wait = self.idle_after if delay is None else delay
+        when = datetime.now(UTC) + timedelta(seconds=wait)
         self._scheduler.add_job(self._run_idle, "date", run_date=when, id="idle",
                                 replace_existing=True)
 

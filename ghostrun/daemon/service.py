@@ -21,6 +21,7 @@ from typing import Any
 from ghostrun import __version__
 from ghostrun.daemon import handlers
 from ghostrun.daemon.events import EventSink
+from ghostrun.daemon.explore import ExploreSupervisor, explorer_worker
 from ghostrun.daemon.lock import PidLock
 from ghostrun.daemon.runs import RunSupervisor
 from ghostrun.daemon.scheduler import IdleScheduler
@@ -39,6 +40,7 @@ from ghostrun.project import Project
 from ghostrun.watcher import ProjectWatcher
 
 log = logging.getLogger("ghostrun.daemon")
+IDLE_RETRY = 5.0
 
 
 class Daemon:
@@ -77,6 +79,14 @@ class Daemon:
                 log=log,
                 on_watch=self._watch,
             )
+            self.explorer = ExploreSupervisor(
+                explorer_worker(project.root, self.overrides, settings.worker_memory),
+                self.sink.publish,
+                self.sink.notifier,
+                threshold=settings.improvement_threshold,
+                notify_interval=settings.notify_interval,
+                log=log,
+            )
             self.scheduler = IdleScheduler(settings.idle_after, log)
             self.scheduler.on_idle(self._on_idle)
             self.scheduler.every_interval(self._clean_cache)
@@ -102,7 +112,7 @@ class Daemon:
             self._shutdown()
 
     def _shutdown(self) -> None:
-        for step in (self.scheduler.stop, self.watcher.stop, self.runs.stop,
+        for step in (self.scheduler.stop, self.watcher.stop, self.explorer.stop, self.runs.stop,
                      self.sink.notifier.close, self.server.close):
             try:
                 step()
@@ -135,6 +145,7 @@ class Daemon:
             self._missed |= changed
             return
         self.runs.submit(mode="ladder", reason="save", paths=changed)
+        self.explorer.preempt()
 
     def _watch(self, paths: Iterable[str]) -> None:
         self.watcher.watch([Path(p) for p in paths] + self._always_watched())
@@ -144,8 +155,19 @@ class Daemon:
         return [self.project.workflow_path] + ([config] if config is not None else [])
 
     def _on_idle(self) -> None:
+        if self.runs.busy:  # the user's run is still going: look again shortly
+            self.scheduler.touch(delay=IDLE_RETRY)
+            return
         self.set_state("idle")
         self._clean_cache()
+        if not self._paused:
+            self.explore(self.project.settings.explore_budget, reason="idle")
+
+    def explore(self, budget: float, reason: str) -> bool:
+        started = self.explorer.start(budget, reason)
+        if started:
+            self.publish_state()
+        return started
 
     def _clean_cache(self) -> None:
         if not self.runs.busy:
@@ -155,6 +177,7 @@ class Daemon:
 
     def pause(self) -> None:
         self._paused = True
+        self.explorer.preempt()
         self.set_state("paused")
 
     def resume(self) -> None:
@@ -179,6 +202,8 @@ class Daemon:
             return "paused" if self._paused else self.state
         if self.runs.busy:
             return "running"
+        if self.explorer.running:
+            return "exploring"
         return "idle" if self.scheduler.idle else "ready"
 
     def status(self) -> dict[str, Any]:
@@ -197,6 +222,8 @@ class Daemon:
             "last": runs["last"],
             "worker": runs["worker"],
             "notify": self.sink.notifier.backend,
+            "exploring": self.explorer.running,
+            "suggestions": len(self.explorer.suggestions or []),
             "watching": sorted(str(p) for p in watched.files | watched.trees),
         }
 

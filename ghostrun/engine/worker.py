@@ -177,6 +177,14 @@ class RunWorker:
             self._process.kill()
         self._reap()
 
+    def explore(
+        self, budget: float, *, seed: int = 0, n: int = 10, on_event: EventCallback | None = None
+    ) -> Message:
+        """Explore variants for about `budget` seconds (issue 6); `explore.result` events
+        arrive as trials finish; returns the report and the ranked suggestions."""
+        request = {"cmd": "explore", "budget": budget, "seed": seed, "n": n}
+        return self.request(request, on_event)
+
     def clean_cache(self) -> Message:
         """Apply the storage budget in the worker (keeps the daemon free of pandas)."""
         return self.request({"cmd": "gc"})
@@ -311,7 +319,27 @@ def _gc(session: Any, request: Message, send: Send, cancelled: Any, watch: list[
     return _clean(session)
 
 
-_COMMANDS: dict[str, Callable[..., Message]] = {"run": _run, "gc": _gc}
+def _explore(
+    session: Any, request: Message, send: Send, cancelled: Callable[[], bool] | None,
+    watch: list[str],
+) -> Message:
+    """Explore variants of the version on disk for `budget` seconds; each finished trial is
+    an `explore.result` event; the result holds the report and the ranked suggestions."""
+    from ghostrun.suggest.rank import suggestions
+    from ghostrun.suggest.search import explore
+
+    report = explore(
+        session,
+        budget=float(request.get("budget", 60.0)),
+        cancelled=cancelled or (lambda: False),
+        on_result=lambda result: send("explore.result", result),
+        seed=int(request.get("seed", 0)),
+    )
+    ranked = suggestions(session.history, report.version_id, n=int(request.get("n", 10)))
+    return {"report": report.to_json(), "suggestions": [s.to_json() for s in ranked]}
+
+
+_COMMANDS: dict[str, Callable[..., Message]] = {"run": _run, "gc": _gc, "explore": _explore}
 
 
 def _clean(session: Any) -> Message:
