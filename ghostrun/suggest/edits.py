@@ -62,7 +62,7 @@ def _operator(workflow: Workflow, part: Mapping[str, Any]) -> Operator:
     name = part.get("op")
     if not isinstance(name, str) or name not in workflow.operators:
         raise VariantError(
-            f"the workflow has no operator {name!r} any more; run `ghostrun suggest` again.",
+            f"the workflow has no operator {name!r} any more.",
             file=workflow.relpath,
         )
     return workflow.operators[name]
@@ -101,6 +101,8 @@ def _estimator(
     estimator_modules: Collection[str] | None,
 ) -> tuple[Workflow, str]:
     old, new = _family(part.get("old")), _family(part.get("new"))
+    if new is old:
+        raise VariantError(f"operator '{op.name}' uses {old.name} already.")
     label = str(part.get("call") or old.name)
     call = _wrapped(lambda: find_call(op, label))
     if call.family is not old:

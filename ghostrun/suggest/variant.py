@@ -86,8 +86,7 @@ class Variant:
         ops = [workflow.operators[n] for n in self.ops if n in workflow.operators]
         if not ops:
             raise VariantError(
-                f"the workflow has none of the operators {', '.join(self.ops)} any more.",
-                file=workflow.relpath,
+                f"the workflow has no operator {self.ops[0]!r} any more.", file=workflow.relpath
             )
         text = loaded_text(workflow, ops[0])
         return edit(workflow, text, self.parts, estimator_modules).workflow

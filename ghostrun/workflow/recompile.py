@@ -191,4 +191,3 @@ def _moved(knob: Knob, shift: int, file: str) -> Knob:
 def _package_versions(values: Iterable[Any]) -> dict[str, str]:
     tops = {str(getattr(v, "__module__", "")).split(".")[0] for v in values}
     return package_versions(t for t in tops if t)
-

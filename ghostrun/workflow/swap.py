@@ -312,8 +312,10 @@ def _after_preamble(body: list[Any]) -> int:
     at = 0
     for i, stmt in enumerate(body):
         inner = stmt.body[0] if isinstance(stmt, cst.SimpleStatementLine) and stmt.body else None
-        docstring = i == 0 and isinstance(inner, cst.Expr) and isinstance(
-            inner.value, cst.SimpleString | cst.ConcatenatedString
+        docstring = (
+            i == 0
+            and isinstance(inner, cst.Expr)
+            and isinstance(inner.value, cst.SimpleString | cst.ConcatenatedString)
         )
         future = isinstance(inner, cst.ImportFrom) and _module_name(inner.module) == "__future__"
         if not (docstring or future):
