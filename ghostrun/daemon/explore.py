@@ -114,9 +114,12 @@ class ExploreSupervisor:
         self.last_report = report
         self.suggestions = list(result.get("suggestions", []))
         self.version_id = report.get("version_id")
-        self.log.info("explored %d trials in %.0f s (%s); %d suggestions",
-                      report.get("trials", 0), time.time() - started, report.get("stopped"),
-                      len(self.suggestions))
+        if report.get("stopped") == "cancelled":
+            self.log.info("exploration stopped by a save after %d trials", report.get("trials", 0))
+        else:
+            self.log.info("explored %d trials in %.0f s (%s); %d suggestions",
+                          report.get("trials", 0), time.time() - started, report.get("stopped"),
+                          len(self.suggestions))
         self.publish("suggest.updated", {
             "version_id": self.version_id,
             "suggestions": self.suggestions,
