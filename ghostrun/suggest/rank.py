@@ -10,8 +10,8 @@ one.
 The noise of a delta is its standard error over sample seeds. A full-data delta has no
 seeds; it borrows the error of the same variant's seeded sample rung (shrunk as 1/√rows),
 or, where nothing was sampled (small data), the spread of all full-data deltas on this
-version: most nearby moves change little, so that spread is how much a move changes the
-metric by chance.
+version: most nearby moves change little, so the small end of that spread is how much a
+move changes the metric by chance.
 """
 
 from __future__ import annotations
@@ -31,6 +31,7 @@ from ghostrun.workflow.version import Version
 
 Z_BORROWED = 2.0  # how many borrowed standard errors a delta must clear
 MIN_SPREAD_TRIALS = 6  # full-data deltas needed before their spread stands for noise
+QUARTILE_Z = 0.3186  # the lower quartile of |N(0, 1)|
 
 
 @dataclass(frozen=True)
@@ -113,18 +114,21 @@ def _base_id(history: History, version: VersionRef) -> str | None:
 
 
 def _spread(trials: Sequence[TrialRecord]) -> float | None:
-    """How much full-data deltas on this version vary by chance (robust: median absolute
-    deviation, as a standard deviation), or None with too few of them."""
+    """How much a full-data delta on this version moves by chance, or None with too few.
+
+    Most nearby moves change little, but a planted bad knob makes many of them change a
+    lot, so the deltas are not one noise distribution. The lower quartile of their sizes
+    is still mostly noise: for a normal noise N(0, σ), P(|δ| < 0.3186 σ) = 1/4. Moves that
+    change nothing at all (exact zeros) are not noise and are left out.
+    """
     latest: dict[str, float] = {}
     for t in trials:  # newest first
         if t.fidelity.is_full and t.status == "ok" and t.delta is not None:
-            latest.setdefault(t.variant_id, t.delta)
-    if len(latest) < MIN_SPREAD_TRIALS:
+            latest.setdefault(t.variant_id, abs(t.delta))
+    sizes = sorted(d for d in latest.values() if d > 1e-12)
+    if len(sizes) < MIN_SPREAD_TRIALS:
         return None
-    deltas = list(latest.values())
-    middle = statistics.median(deltas)
-    mad = statistics.median(abs(d - middle) for d in deltas)
-    return 1.4826 * mad if mad > 0 else None
+    return statistics.quantiles(sizes, n=4, method="inclusive")[0] / QUARTILE_Z
 
 
 @dataclass(frozen=True)
@@ -158,9 +162,7 @@ class _Judged:
     def _why(self) -> str:
         best = self.best
         metric = best.metric or "the primary metric"
-        delta = f"{metric} {_signed(best.delta or 0.0)}"
-        if self.error is not None:
-            delta += f" ± {_number(self.error)}"
+        delta = f"{metric} {_with_error(best.delta or 0.0, self.error)}"
         where = _where(best)
         if self.tier == 0:
             ladder = f", after {_plural(len(self.fidelities) - 1, 'sample rung')}"
@@ -239,9 +241,10 @@ def _plural(n: int, word: str) -> str:
     return f"{n} {word}" + ("" if n == 1 else "s")
 
 
-def _signed(value: float) -> str:
-    return ("+" if value >= 0 else "−") + _number(abs(value))
-
-
-def _number(value: float) -> str:
-    return f"{value:.3g}" if abs(value) >= 1e-3 else f"{value:.2g}"
+def _with_error(value: float, error: float | None) -> str:
+    """`+0.0123 ± 0.0026`: the value to the decimals its error warrants (or 3 digits)."""
+    sign = "+" if value >= 0 else "−"
+    if error is None or error <= 0 or not math.isfinite(error):
+        return f"{sign}{abs(value):.3g}"
+    decimals = max(0, 1 - math.floor(math.log10(error)))
+    return f"{sign}{abs(value):.{decimals}f} ± {error:.{decimals}f}"

@@ -25,7 +25,7 @@ from typing import Any
 
 from ghostrun.engine.costs import CostModel
 from ghostrun.engine.session import Session
-from ghostrun.errors import RunCancelled, WorkflowError
+from ghostrun.errors import GhostrunError, RunCancelled, UserCodeError, WorkflowError
 from ghostrun.history import History, TrialRecord
 from ghostrun.suggest.halving import ETA, Rung, Score, plan_rungs, promote
 from ghostrun.suggest.recheck import earlier_findings, further_steps
@@ -36,11 +36,12 @@ from ghostrun.suggest.surrogate import (
     expected_improvement,
     group_of,
 )
-from ghostrun.suggest.trials import BaseFailed, Measured, Trials
+from ghostrun.suggest.trials import RUN_OVERHEAD, BaseFailed, Measured, Trials
 from ghostrun.suggest.variant import Variant, pair
 from ghostrun.workflow.graph import Workflow
 from ghostrun.workflow.ondemand import real_workflow
 from ghostrun.workflow.types import FULL, Fidelity
+from ghostrun.workflow.version import Version
 
 Generate = Callable[[Workflow], Sequence[Variant]]
 PICK_BATCH = 4  # new variants chosen per surrogate fit
@@ -132,11 +133,11 @@ class _Search:
         self.started = time.monotonic()
         self.deadline = self.started + budget
         # Runs stop between operators on cancellation, or when the budget is long gone.
-        self.hard_deadline = self.deadline + max(5.0, 0.25 * budget)
+        self.hard_deadline = self.deadline + max(2.0, 0.1 * budget)
         self.cancelled = cancelled
         self.on_result = on_result
         self.rng = random.Random(seed)
-        self.generate: Generate = generate or _neighbours
+        self._given = generate
         self.surrogate = Surrogate(seed=seed)
         self.trials_done = 0
         self.slowness = 1.0  # measured / predicted trial seconds, smoothed
@@ -160,6 +161,8 @@ class _Search:
         self.trials = Trials(self.session, invocation, workflow, workflow.primary, self._stop_runs)
         self.workflow = workflow
         try:
+            self.generate = self._given or _neighbours(self.session, version)
+            self._learn_costs()
             self.rungs = list(rungs) if rungs else self._plan()
             self._restore()
             stopped = self._loop()
@@ -172,12 +175,15 @@ class _Search:
     def _stop_runs(self) -> bool:
         return self.cancelled() or time.monotonic() > self.hard_deadline
 
-    def _plan(self) -> list[Rung]:
-        """Rungs from the runtime model; an unknown workflow's base runs on full data first."""
-        ops = tuple(self.workflow.operators)
-        if not all(self.trials.costs.knows(op) for op in ops):
+    def _learn_costs(self) -> None:
+        """A workflow the runtime model does not know yet has its base run on full data
+        first: it is needed for the confirmations anyway, and it times every operator."""
+        if not all(self.trials.costs.knows(op) for op in self.workflow.operators):
             self.trials.base_value(FULL)
             self.trials.costs = CostModel(self.history)
+
+    def _plan(self) -> list[Rung]:
+        """Rungs from the runtime model (how long the variants' operators take)."""
         changed = {op for v in self._singles() for op in v.ops}
         affected = self.workflow.closure(changed, "downstream")
         preferred = [
@@ -273,8 +279,21 @@ class _Search:
         """Predicted seconds of a trial (with the base runs it still needs), corrected by
         how far earlier predictions were off."""
         r = self.rungs[rung]
-        raw = self.trials.predict_seconds(tuple(variant.ops), r)
+        state = self.states.get(variant.id)
+        lower = [i for i in (state.results if state else ()) if i < rung]
+        if state is not None and lower:
+            # Its own time at a lower rung says more than the operator's history (an
+            # estimator swap runs at another speed): rows and boosting rounds scale it.
+            raw = self._scaled(state.results[max(lower)], self.rungs[max(lower)], r)
+        else:
+            raw = self.trials.predict_seconds(tuple(variant.ops), r)
         return self.slowness * (raw + self.trials.predict_base_seconds(r))
+
+    def _scaled(self, measured: Measured | TrialRecord, low: Rung, high: Rung) -> float:
+        per_run = measured.seconds / max(1, len(low.fidelities()))
+        lo, hi = low.fidelity, high.fidelity
+        scale = (hi.fraction / lo.fraction) * (hi.budget / lo.budget)
+        return len(high.fidelities()) * (per_run * scale + RUN_OVERHEAD)
 
     def _next(self) -> tuple[Variant, int] | None:
         """The next trial that fits in the time left: a promotion, else a new variant
@@ -311,12 +330,18 @@ class _Search:
         return found
 
     def _finisher(self) -> tuple[Variant, int] | None:
-        """The best hopeful variant not yet confirmed on full data, one rung up."""
-        hopeful = [s for s in self.states.values() if s.hopeful() and s.top < len(self.rungs) - 1]
-        if not hopeful:
-            return None
-        best = max(hopeful, key=lambda s: (s.top, s.gain(s.top) or 0.0))
-        return best.variant, best.top + 1
+        """Near the end of the budget: the best variant not yet confirmed on full data
+        among the best third (rounded up) of its rung, one rung up."""
+        best: tuple[tuple[int, float], Variant, int] | None = None
+        for rung in range(len(self.rungs) - 1):
+            measured = [s for s in self.states.values() if rung in s.results]
+            for key in promote([s.score(rung) for s in measured]):
+                state = self.states[key]
+                if state.top == rung:
+                    rank = (rung, state.gain(rung) or 0.0)
+                    if best is None or rank > best[0]:
+                        best = (rank, state.variant, rung + 1)
+        return None if best is None else (best[1], best[2])
 
     # -- choosing new variants ------------------------------------------------------------
 
@@ -360,9 +385,8 @@ class _Search:
         return found
 
     def _combined(self, a: Variant, b: Variant) -> Variant | None:
-        """`a` then `b`, unless they move the same thing or were tried already."""
-        groups = {str(group_of(p)) for p in a.parts}
-        if any(str(group_of(p)) in groups for p in b.parts):
+        """`a` then `b`, unless they clash or were tried already."""
+        if _clash(a, b):
             return None
         try:
             both = pair(a, b)
@@ -413,6 +437,17 @@ class _Search:
         )
 
 
+def _clash(a: Variant, b: Variant) -> bool:
+    """Two variants move the same thing, or one swaps an estimator the other tunes (the
+    swap drops or renames the other's keywords)."""
+    groups = {str(group_of(p)) for p in a.parts}
+    if any(str(group_of(p)) in groups for p in b.parts):
+        return True
+    swapped = {p["op"] for v in (a, b) for p in v.parts if p.get("kind") == "estimator"}
+    touched = [p["op"] for v in (a, b) for p in v.parts]
+    return any(touched.count(op) > 1 for op in swapped)
+
+
 def _summary(state: _State) -> dict[str, Any]:
     top = state.results[state.top]
     return {
@@ -425,10 +460,16 @@ def _summary(state: _State) -> dict[str, Any]:
     }  # fmt: skip
 
 
-def _neighbours(workflow: Workflow) -> Sequence[Variant]:
-    from ghostrun.suggest.generate import neighbours  # the generator's libraries load late
+def _neighbours(session: Session, version: Version) -> Generate:
+    """The variant generator, told what feeds the model (for drops and dtype-aware swaps)."""
+    from ghostrun.suggest.feed import feed_info
+    from ghostrun.suggest.generate import neighbours
 
-    return neighbours(workflow)
+    try:
+        feed = feed_info(session, version)
+    except (UserCodeError, GhostrunError):
+        feed = None  # the version's own failure shows when the base runs
+    return lambda workflow: neighbours(workflow, feed)
 
 
 def _from_json(change: Any) -> Variant | None:
