@@ -11,7 +11,8 @@ overlay fingerprints exactly like the file after `apply`.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Collection, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -48,13 +49,15 @@ def edit(
         op = _operator(workflow, part)
         kind = part.get("kind")
         if kind == "knob":
-            workflow, text = _knob(workflow, op, text, part)
+            step = _knob
         elif kind == "estimator":
-            workflow, text = _estimator(workflow, op, text, part, estimator_modules)
+            step = _estimator
         elif kind == "drop":
-            workflow, text = _drop(workflow, op, text, part, estimator_modules)
+            step = _drop
         else:
             raise VariantError(f"unknown variant kind {kind!r}.")
+        with _no_longer_applies():
+            workflow, text = step(workflow, op, text, part, estimator_modules)
     return Edited(workflow, text)
 
 
@@ -69,7 +72,11 @@ def _operator(workflow: Workflow, part: Mapping[str, Any]) -> Operator:
 
 
 def _knob(
-    workflow: Workflow, op: Operator, text: str, part: Mapping[str, Any]
+    workflow: Workflow,
+    op: Operator,
+    text: str,
+    part: Mapping[str, Any],
+    estimator_modules: Collection[str] | None,
 ) -> tuple[Workflow, str]:
     name, new = part.get("knob"), part.get("new")
     knob = op.knob(str(name))
@@ -87,8 +94,8 @@ def _knob(
         )
     values = {knob.name: new}
     node = operator_def(workflow, op, text)
-    new_def = _wrapped(lambda: source_with_knobs(op, values))
-    overlaid = _wrapped(lambda: with_knobs(workflow, {op.name: values}))
+    new_def = source_with_knobs(op, values)
+    overlaid = with_knobs(workflow, {op.name: values})
     new_op = replace(overlaid.operators[op.name], source_text=new_def)
     return _with_op(overlaid, new_op), with_def(text, node, new_def)
 
@@ -104,7 +111,7 @@ def _estimator(
     if new is old:
         raise VariantError(f"operator '{op.name}' uses {old.name} already.")
     label = str(part.get("call") or old.name)
-    call = _wrapped(lambda: find_call(op, label))
+    call = find_call(op, label)
     if call.family is not old:
         raise VariantError(
             f"the {label}(...) call of operator '{op.name}' is not {old.qualname} any more.",
@@ -112,11 +119,9 @@ def _estimator(
             line=call.line,
         )
     mapped = map_keywords(call, new, part.get("added") or {})
-    swapped = _wrapped(lambda: swapped_text(workflow, op, text, label, new, mapped))
-    overlaid = _wrapped(
-        lambda: recompiled(
-            workflow, text, swapped.text, [op.name], swapped.extra_globals, estimator_modules
-        )
+    swapped = swapped_text(workflow, op, text, label, new, mapped)
+    overlaid = recompiled(
+        workflow, text, swapped.text, [op.name], swapped.extra_globals, estimator_modules
     )
     return overlaid, swapped.text
 
@@ -132,10 +137,8 @@ def _drop(
     if not columns:
         raise VariantError("a drop variant names no column.")
     group = bool(part.get("group"))
-    new_text = _wrapped(lambda: dropped_text(workflow, op, text, columns, group))
-    overlaid = _wrapped(
-        lambda: recompiled(workflow, text, new_text, [op.name], None, estimator_modules)
-    )
+    new_text = dropped_text(workflow, op, text, columns, group)
+    overlaid = recompiled(workflow, text, new_text, [op.name], None, estimator_modules)
     return overlaid, new_text
 
 
@@ -150,10 +153,11 @@ def _with_op(workflow: Workflow, op: Operator) -> Workflow:
     return replace(workflow, operators={**workflow.operators, op.name: op})
 
 
-def _wrapped(action: Any) -> Any:
-    """Run `action`, reporting a workflow error as "the variant no longer applies"."""
+@contextmanager
+def _no_longer_applies() -> Iterator[None]:
+    """Report a workflow error met while applying as "the variant no longer applies"."""
     try:
-        return action()
+        yield
     except VariantError:
         raise
     except WorkflowError as exc:

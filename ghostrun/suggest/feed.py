@@ -91,7 +91,7 @@ def upstream_by_distance(workflow: Workflow, name: str) -> list[str]:
     seen: dict[str, None] = {}
     frontier = list(workflow.operators[name].inputs)
     while frontier:
-        following = []
+        following: list[str] = []
         for n in frontier:
             if n not in seen:
                 seen[n] = None
@@ -178,7 +178,7 @@ def one_hot_groups(X: Any) -> dict[str, tuple[Column, ...]]:
     if len(binary) < 2:
         return {}
     rows = X[binary].head(ONE_HOT_ROWS).astype("float64")
-    best: dict[str, tuple[int, int, str]] = {}
+    best: dict[Column, tuple[int, int, str]] = {}
     members_of: dict[str, tuple[Column, ...]] = {}
     for column in binary:
         for i, char in enumerate(column):

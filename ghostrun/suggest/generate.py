@@ -115,7 +115,7 @@ def _swap(op: Operator, call: EstimatorCall, new: Family, added: dict[str, str])
 
 
 def drops(workflow: Workflow, feed: FeedInfo | None) -> Iterator[Variant]:
-    if feed is None or feed.frame_op not in workflow.operators:
+    if feed is None or feed.frame_op is None or feed.frame_op not in workflow.operators:
         return
     op = workflow.operators[feed.frame_op]
     if not return_lines(op):

@@ -81,6 +81,7 @@ def model(split: Split, num_leaves=gr.knob(15, low=4, high=64, log=True)):
         learning_rate=0.1,
         min_child_samples=10,
         random_state=SEED,
+        n_jobs=1,
         verbose=-1,
     )
     return clf.fit(split.X_train, split.y_train)
@@ -117,12 +118,16 @@ def make_project(root: Path, pipeline: str = PIPELINE) -> Path:
 
 
 def project_dir(tmp_path: Path, pipeline: str = PIPELINE) -> Iterator[Path]:
-    """For a fixture: the project, and its modules forgotten afterwards."""
-    yield make_project(tmp_path / "proj", pipeline)
-    _forget(tmp_path)
+    """For a fixture: the project, and its modules forgotten afterwards. Estimators get one
+    thread: OpenMP's spinning threads crawl on a busy 2-core machine."""
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(1):
+        yield make_project(tmp_path / "proj", pipeline)
+    forget(tmp_path)
 
 
-def _forget(tmp_path: Path) -> None:
+def forget(tmp_path: Path) -> None:
     """Drop the test's modules and sys.path entries: the next test's `pipeline` is its own."""
     folder = str(tmp_path.resolve())
     for name, module in list(sys.modules.items()):
@@ -171,5 +176,5 @@ def values(session: Session, version: Version, *targets: str) -> dict[str, objec
         return Executor(version, session.cache, FULL, hooks).run(targets).values
 
 
-def open_session(root: Path) -> Session:
-    return Session(Project.open(root))
+def open_session(root: Path, *, quick: bool = False) -> Session:
+    return Session(Project.open(root), quick=quick)
