@@ -29,6 +29,7 @@ from ghostrun.reuse.materialize import (
     MaterializationPolicy,
     enforce_budget,
     prune_superseded,
+    read_chances,
     survival_chances,
 )
 from ghostrun.reuse.memory import MemoryCache
@@ -154,7 +155,7 @@ class Session:
         if self.on_run_start:
             self.on_run_start(run_id, fidelity)
         costs = CostModel(self.history)
-        policy = self._policy(version, costs)
+        policy = self._policy(version)
         hooks = self._hooks(run_id, invocation, on_op, cancelled, policy)
         warm = WarmStarts(warm_sources(self.history, invocation, fidelity))  # warmstart.py
         t0 = time.perf_counter()
@@ -222,19 +223,13 @@ class Session:
         invocation.stages.append(stage)
         return stage
 
-    def _policy(self, version: Version, costs: CostModel) -> MaterializationPolicy:
+    def _policy(self, version: Version) -> MaterializationPolicy:
         workflow = version.workflow
         recent = self.history.recent_changes(limit=20)
-        upstream = {
-            name: sum(
-                costs.compute_seconds(a) for a in workflow.closure([name], "upstream") - {name}
-            )
-            for name in workflow.operators
-        }
-        return MaterializationPolicy(
-            survival=survival_chances(recent, workflow.operators),
-            recompute_upstream=upstream,
-            read_speed=costs.read_speed,
+        inputs = {name: op.inputs for name, op in workflow.operators.items()}
+        consumers = {name: workflow.dependents(name) for name in workflow.operators}
+        return MaterializationPolicy.online(
+            survival_chances(recent, workflow.operators), inputs, read_chances(recent, consumers)
         )
 
     def _hooks(
@@ -257,6 +252,7 @@ class Session:
                 content_hash=outcome.content_hash,
                 change=invocation.change_of(outcome.name).value,
             )
+            policy.finished(outcome.name, outcome.state, outcome.seconds, outcome.nbytes)
             if on_op:
                 on_op(outcome)
 

@@ -1,13 +1,24 @@
-"""Byte formats of blobs: one Arrow IPC column, one `.npy` array, or one joblib pickle.
+"""Byte formats of blobs: one Arrow IPC column, one `.npy` array, or one pickle.
 
 Each codec turns a value into a list of bytes-like chunks (written one after the other,
 so a large array is never copied into one big bytes object) and back from the payload
-read off disk. Decoding reads from a writable buffer, so arrays come back writable.
+read off disk. Codecs are recorded per blob, so every format ever written stays readable:
+
+- `arrow`: an uncompressed single-column Arrow IPC file (written until compression came);
+- `arrow-lz4`: the same with LZ4-compressed buffers (Arrow IPC's own body compression,
+  which the reader undoes by itself), written for every Arrow column now;
+- `npy`: a `.npy` file; `npy-lz4`: the same with its data LZ4-compressed (large arrays);
+- `joblib`: a joblib pickle; `pickle`: a plain pickle (the skeleton of a composite value).
+
+Arrays decoded from `npy` blobs are writable (they are views of the writable payload);
+columns decoded from Arrow are read-only numpy arrays, as they always were here, which
+pandas copies before writing to.
 """
 
 from __future__ import annotations
 
 import io
+import pickle
 import struct
 from typing import Any
 
@@ -17,11 +28,16 @@ import pandas as pd
 import pyarrow as pa
 
 ARROW = "arrow"
+ARROW_LZ4 = "arrow-lz4"
 NPY = "npy"
+NPY_LZ4 = "npy-lz4"
 JOBLIB = "joblib"
-CODECS = frozenset({ARROW, NPY, JOBLIB})
+PICKLE = "pickle"
+CODECS = frozenset({ARROW, ARROW_LZ4, NPY, NPY_LZ4, JOBLIB, PICKLE})
 
 _FIELD = "values"
+_COMPRESSION = "lz4"
+_LENGTH = struct.Struct("<Q")
 
 
 class Unstorable(Exception):
@@ -30,25 +46,33 @@ class Unstorable(Exception):
 
 def encode(codec: str, value: Any) -> list[Any]:
     """Serialise `value` with `codec` into chunks; Unstorable if that is impossible."""
-    if codec == ARROW:
-        return _encode_arrow(value)
+    if codec in (ARROW, ARROW_LZ4):
+        return _encode_arrow(value, _COMPRESSION if codec == ARROW_LZ4 else None)
     if codec == NPY:
         return _encode_npy(value)
+    if codec == NPY_LZ4:
+        return _encode_npy_lz4(value)
+    if codec == PICKLE:
+        return [pickle.dumps(value, protocol=5)]
     return _encode_joblib(value)
 
 
 def decode(codec: str, payload: memoryview) -> Any:
     """Read back what `encode(codec, ...)` wrote."""
-    if codec == ARROW:
+    if codec in (ARROW, ARROW_LZ4):
         return _decode_arrow(payload)
     if codec == NPY:
         return _decode_npy(payload)
+    if codec == NPY_LZ4:
+        return _decode_npy_lz4(payload)
     if codec == JOBLIB:
         return joblib.load(io.BytesIO(payload))
+    if codec == PICKLE:
+        return pickle.loads(payload)
     raise ValueError(f"unknown codec {codec!r}")
 
 
-def _encode_arrow(array: Any) -> list[Any]:
+def _encode_arrow(array: Any, compression: str | None) -> list[Any]:
     try:
         if isinstance(array, np.ndarray):
             # Plain numpy columns skip pandas' metadata: much less per-column overhead,
@@ -59,7 +83,8 @@ def _encode_arrow(array: Any) -> list[Any]:
             frame = pd.DataFrame({_FIELD: array}, copy=False)
             table = pa.Table.from_pandas(frame, preserve_index=False)
         sink = pa.BufferOutputStream()
-        with pa.ipc.new_file(sink, table.schema) as writer:
+        options = pa.ipc.IpcWriteOptions(compression=compression)
+        with pa.ipc.new_file(sink, table.schema, options=options) as writer:
             writer.write_table(table)
     except (pa.ArrowException, TypeError, ValueError) as exc:
         raise Unstorable(f"Arrow cannot write dtype {array.dtype}: {exc}") from exc
@@ -89,6 +114,14 @@ def _encode_npy(array: np.ndarray) -> list[Any]:
 
 def _decode_npy(payload: memoryview) -> np.ndarray:
     # Parse the header ourselves so the array is a view of the payload, not a copy.
+    shape, fortran, dtype, offset = _npy_header(payload)
+    count = int(np.prod(shape, dtype=np.int64))
+    flat = np.frombuffer(payload, dtype=dtype, count=count, offset=offset)
+    return flat.reshape(shape, order="F" if fortran else "C")
+
+
+def _npy_header(payload: memoryview) -> tuple[tuple[int, ...], bool, np.dtype[Any], int]:
+    """Shape, Fortran order, dtype, and where the data starts."""
     major = payload[6]
     length_format = "<H" if major == 1 else "<I"
     prefix = 8 + struct.calcsize(length_format)
@@ -101,8 +134,26 @@ def _decode_npy(payload: memoryview) -> np.ndarray:
         shape, fortran, dtype = np.lib.format.read_array_header_2_0(stream)
     if dtype.hasobject:
         raise ValueError("an .npy blob holds Python objects; refusing to unpickle it")
-    count = int(np.prod(shape, dtype=np.int64))
-    flat = np.frombuffer(payload, dtype=dtype, count=count, offset=prefix + header_length)
+    return shape, fortran, dtype, prefix + header_length
+
+
+def _encode_npy_lz4(array: np.ndarray) -> list[Any]:
+    """The `.npy` header, then the data LZ4-compressed: [len][header][len][compressed]."""
+    header, data = _encode_npy(array)
+    compressed = pa.compress(data, codec=_COMPRESSION, asbytes=False)
+    return [_LENGTH.pack(len(header)), header, _LENGTH.pack(data.nbytes), compressed]
+
+
+def _decode_npy_lz4(payload: memoryview) -> np.ndarray:
+    (header_length,) = _LENGTH.unpack(payload[: _LENGTH.size])
+    start = _LENGTH.size + header_length
+    (length,) = _LENGTH.unpack(payload[start : start + _LENGTH.size])
+    header = payload[_LENGTH.size : start]
+    shape, fortran, dtype, offset = _npy_header(header)
+    body = payload[start + _LENGTH.size :]
+    data = pa.decompress(body, length, codec=_COMPRESSION, asbytes=False)
+    writable = bytearray(memoryview(data))  # arrays read back are writable, as from `npy`
+    flat = np.frombuffer(writable, dtype=dtype, count=int(np.prod(shape, dtype=np.int64)))
     return flat.reshape(shape, order="F" if fortran else "C")
 
 

@@ -19,9 +19,10 @@ import os
 import re
 import time
 import warnings
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from ghostrun.errors import StoreError
 from ghostrun.reuse import serializers
@@ -35,6 +36,9 @@ __all__ = ["CorruptEntry", "Entry", "Store", "UnstorableWarning"]
 
 _KEY = re.compile(r"[A-Za-z0-9][A-Za-z0-9._@+=-]{0,199}")
 _MANIFEST = ".json"
+WORKERS = min(4, os.cpu_count() or 1)  # threads encoding or decoding one entry's blobs
+_T = TypeVar("_T")
+_R = TypeVar("_R")
 # Without flock, collection spares files younger than this (a save may be using them).
 _UNLOCKED_GRACE_SECONDS = 3600.0
 
@@ -96,7 +100,7 @@ class Store:
             raise CorruptEntry(key, str(exc)) from None
         except OSError as exc:
             raise StoreError(f"could not read cache entry {key!r}: {exc}") from exc
-        parts = [self._load_blob(key, record) for record in records]
+        parts = _in_parallel(lambda record: self._load_blob(key, record), records)
         try:
             value = serializers.assemble(entry.kind, parts)
         except (serializers.Mismatch, TypeError, ValueError) as exc:
@@ -134,7 +138,7 @@ class Store:
         try:
             plan = serializers.plan(value, digest)
             with store_lock(self._lock, exclusive=False):
-                records = [self._blobs.put(p.id, p.codec, p.encode) for p in plan.parts]
+                records = _in_parallel(self._put, plan.parts)
                 now_ns = time.time_ns()
                 now = now_ns / 1e9
                 times = {"created": now, "seconds": seconds, "last_used": now}
@@ -149,6 +153,9 @@ class Store:
                 "free disk space or check the directory's permissions"
             ) from exc
         return entry
+
+    def _put(self, part: serializers.Part) -> BlobRecord:
+        return self._blobs.put(part.id, part.codec, part.encode)
 
     def _warn_unstorable(self, op: str, reason: str) -> None:
         if op in self._warned:
@@ -215,6 +222,15 @@ class Store:
 
     def _read_manifest(self, key: str) -> tuple[Entry, list[BlobRecord]]:
         return read_manifest(self._manifest_path(key), key, serializers.KINDS)
+
+
+def _in_parallel(func: Callable[[_T], _R], items: Sequence[_T]) -> list[_R]:
+    """`[func(i) for i in items]` on a few threads: compressing, checksumming and file I/O
+    release the GIL, so a frame's columns encode and decode side by side."""
+    if WORKERS < 2 or len(items) < 2:
+        return [func(item) for item in items]
+    with ThreadPoolExecutor(min(WORKERS, len(items))) as pool:
+        return list(pool.map(func, items))
 
 
 def _remove_older_than(item: os.DirEntry[str], cutoff: float) -> int:
