@@ -8,7 +8,8 @@ read off disk. Codecs are recorded per blob, so every format ever written stays 
 - `arrow-lz4`: the same with LZ4-compressed buffers (Arrow IPC's own body compression,
   which the reader undoes by itself), written for every Arrow column now;
 - `npy`: a `.npy` file; `npy-lz4`: the same with its data LZ4-compressed (large arrays);
-- `joblib`: a joblib pickle; `pickle`: a plain pickle (the skeleton of a composite value).
+- `joblib`: a joblib pickle; `pickle`: a plain pickle (plain values such as metrics, and
+  the skeleton of a composite value).
 
 Arrays decoded from `npy` blobs are writable (they are views of the writable payload);
 columns decoded from Arrow are read-only numpy arrays, as they always were here, which
@@ -22,7 +23,6 @@ import pickle
 import struct
 from typing import Any
 
-import joblib
 import numpy as np
 import pandas as pd
 import pyarrow as pa
@@ -66,6 +66,8 @@ def decode(codec: str, payload: memoryview) -> Any:
     if codec == NPY_LZ4:
         return _decode_npy_lz4(payload)
     if codec == JOBLIB:
+        import joblib  # on first use: a run that reads only metrics never needs it
+
         return joblib.load(io.BytesIO(payload))
     if codec == PICKLE:
         return pickle.loads(payload)
@@ -158,6 +160,8 @@ def _decode_npy_lz4(payload: memoryview) -> np.ndarray:
 
 
 def _encode_joblib(value: Any) -> list[Any]:
+    import joblib
+
     stream = io.BytesIO()
     try:
         joblib.dump(value, stream)

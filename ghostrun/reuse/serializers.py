@@ -136,7 +136,26 @@ def plan(value: object, digest: Digest) -> Plan:
         return _series_plan(value, digest)  # type: ignore[arg-type]
     if kind is np.ndarray and not value.dtype.hasobject:  # type: ignore[attr-defined]
         return Plan(NDARRAY, (_array_part(value),))  # type: ignore[arg-type]
+    if _plain(value):
+        return Plan(OBJECT, (_part(PICKLE, value),))
     return _composite_plan(value) or Plan(OBJECT, (_part(JOBLIB, value),))
+
+
+_PLAIN_TYPES = (type(None), bool, int, float, complex, str, bytes)
+
+
+def _plain(value: object, depth: int = 0) -> bool:
+    """Numbers, strings and small containers of them (a metric, a dict of metrics): a
+    plain pickle, which reads back without importing joblib."""
+    if type(value) in _PLAIN_TYPES:
+        return True
+    if depth > 3 or type(value) not in (tuple, list, dict):
+        return False
+    items = list(value.items()) if type(value) is dict else list(value)  # type: ignore[attr-defined]
+    if len(items) > 1000:
+        return False
+    flat = [x for item in items for x in (item if type(value) is dict else (item,))]
+    return all(_plain(x, depth + 1) for x in flat)
 
 
 def _array_part(array: np.ndarray) -> Part:

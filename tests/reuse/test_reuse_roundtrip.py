@@ -85,7 +85,9 @@ def test_kinds_and_codecs(store: Store) -> None:
         "array": (np.arange(3), "ndarray", ["npy"]),
         "big-array": (np.arange(300_000.0), "ndarray", ["npy-lz4"]),
         "objects": (np.array([None]), "object", ["joblib"]),
-        "dict": ({"a": 1}, "object", ["joblib"]),
+        "dict": ({"a": 1, "b": [0.5, None]}, "object", ["pickle"]),
+        "metric": (0.873, "object", ["pickle"]),
+        "model-like": ({"a": np.arange(3)}, "object", ["joblib"]),
         "small-split": (reuse_samples.Split(pd.DataFrame({"a": [1]}), np.arange(3)), "object",
                         ["joblib"]),
         "split": (
