@@ -70,15 +70,39 @@ def dropped_text(
         )
     node = operator_def(workflow, op, text)
     module = parse_module(text)
-    return module.visit(_wrap_returns(node.name, columns, group)).code
+    old_lines = set(text.splitlines())
+    for layout in LAYOUTS:
+        new_text: str = module.visit(
+            _wrap_returns(node.name, _drop_text(columns, group, layout))
+        ).code
+        added = [line for line in new_text.splitlines() if line not in old_lines]
+        if all(len(line) <= LINE_LENGTH for line in added):
+            break
+    return new_text
 
 
-def _drop_call(value: cst.BaseExpression, columns: Sequence[Column], group: bool) -> cst.Call:
+LINE_LENGTH = 100
+LAYOUTS = ("one line", "arguments on their own line", "one column per line")
+
+
+def _drop_text(columns: Sequence[Column], group: bool, layout: str) -> str:
+    """`_.drop(...)` in the layout black would choose for a line of that length."""
+    items = [_literal(c) for c in columns]
+    ignore = 'errors="ignore"' if group else ""
+    if layout == LAYOUTS[0]:
+        return f"_.drop(columns=[{', '.join(items)}]{', ' + ignore if ignore else ''})"
+    if layout == LAYOUTS[1]:
+        args = f"columns=[{', '.join(items)}]{', ' + ignore if ignore else ''}"
+        return f"_.drop(\n    {args}\n)"
+    listed = "".join(f"        {item},\n" for item in items)
+    tail = f"    {ignore},\n" if ignore else ""
+    return f"_.drop(\n    columns=[\n{listed}    ],\n{tail})"
+
+
+def _drop_call(value: cst.BaseExpression, drop_text: str) -> cst.Call:
     import libcst as cst
 
-    items = ", ".join(_literal(c) for c in columns)
-    ignore = ', errors="ignore"' if group else ""
-    call = cst.parse_expression(f"_.drop(columns=[{items}]{ignore})")
+    call = cst.parse_expression(drop_text)
     if not isinstance(call, cst.Call) or not isinstance(call.func, cst.Attribute):
         raise TypeError("unexpected parse of the drop call")
     atom = cst.Name | cst.Attribute | cst.Call | cst.Subscript | cst.List | cst.Dict
@@ -93,7 +117,7 @@ def _literal(column: Column) -> str:
     return json.dumps(column, ensure_ascii=False) if isinstance(column, str) else repr(column)
 
 
-def _wrap_returns(name: str, columns: Sequence[Column], group: bool) -> cst.CSTTransformer:
+def _wrap_returns(name: str, drop_text: str) -> cst.CSTTransformer:
     """A transformer wrapping the returns of the top-level `def name`, not those of
     functions or classes nested in it."""
     import libcst as cst
@@ -130,6 +154,6 @@ def _wrap_returns(name: str, columns: Sequence[Column], group: bool) -> cst.CSTT
         def leave_Return(self, original_node: cst.Return, updated_node: cst.Return) -> cst.Return:
             if not self.inside or self.depth != 1 or updated_node.value is None:
                 return updated_node
-            return updated_node.with_changes(value=_drop_call(updated_node.value, columns, group))
+            return updated_node.with_changes(value=_drop_call(updated_node.value, drop_text))
 
     return WrapReturns()

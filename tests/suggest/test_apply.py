@@ -22,6 +22,7 @@ from .variant_project import (
     run_user,
     run_variant,
     values,
+    version_id,
 )
 
 LGBM = "lightgbm.LGBMClassifier"
@@ -237,3 +238,16 @@ def test_a_pair_on_one_operator_is_one_edit(project: Path) -> None:
         in edits[0].new_text
     )
     assert edits[0].new_text.count("from xgboost import XGBClassifier\n") == 1
+
+
+@pytest.mark.parametrize("count, lines", [(1, 1), (2, 3), (9, 13)])
+def test_drop_edit_wraps_long_lines_as_black_would(project: Path, count: int, lines: int) -> None:
+    base = load(project)
+    columns = [f"long_column_name_{i}" for i in range(count)]
+    variant = Variant.from_json({"kind": "drop", "op": "features", "columns": columns})
+    (edit,) = plan_edit(base, variant)
+    added = [line[1:] for line in edit.diff().splitlines() if line[:1] == "+" and line[:3] != "+++"]
+    assert len(added) == lines
+    assert max(len(line) for line in added) <= 100
+    edit.write()
+    assert version_id(load(project)) == version_id(variant.apply_to(base))
