@@ -23,7 +23,7 @@ from ghostrun.workflow.graph import Workflow
 from ghostrun.workflow.hashing import stable_repr
 from ghostrun.workflow.overlay import source_with_knobs, with_knobs
 from ghostrun.workflow.recompile import recompiled
-from ghostrun.workflow.sourcetext import operator_def, with_def
+from ghostrun.workflow.sourcetext import operator_def, remember_text, with_def
 from ghostrun.workflow.swap import find_call, swapped_text
 from ghostrun.workflow.types import Operator
 
@@ -58,6 +58,8 @@ def edit(
             raise VariantError(f"unknown variant kind {kind!r}.")
         with _no_longer_applies():
             workflow, text = step(workflow, op, text, part, estimator_modules)
+    for name in {str(p.get("op")) for p in parts}:
+        remember_text(workflow.operators[name], text)  # a further variant edits this text
     return Edited(workflow, text)
 
 

@@ -28,9 +28,24 @@ def function_name(op: Operator) -> str:
     return code.co_name if code is not None else op.name
 
 
+TEXT_ATTR = "__ghostrun_module_text__"
+
+
+def remember_text(op: Operator, text: str) -> None:
+    """Note on an overlaid operator's (new, private) function the module text it was
+    derived from, so that a further overlay of it starts from that text."""
+    func_dict = getattr(op.func, "__dict__", None)
+    if isinstance(func_dict, dict):
+        func_dict[TEXT_ATTR] = text
+
+
 def loaded_text(workflow: Workflow, op: Operator) -> str:
-    """The text the operator's module was compiled from when it was loaded, if ghostrun's
-    importer kept it; else the file as it is now (callers check the `def` still matches)."""
+    """The module text the operator was derived from: the edited text of an overlay, else
+    what its module was compiled from when it was loaded, if ghostrun's importer kept it,
+    else the file as it is now (callers check the `def` still matches)."""
+    remembered = getattr(op.func, TEXT_ATTR, None)
+    if isinstance(remembered, str):
+        return remembered
     namespace: dict[str, Any] = getattr(op.func, "__globals__", {})
     source = getattr(namespace.get("__loader__"), "source", None)
     if isinstance(source, bytes):

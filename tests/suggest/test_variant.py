@@ -216,3 +216,16 @@ def test_not_a_variant() -> None:
         Variant("knob", {"kind": "drop", "op": "features", "columns": ["a"]})
     with pytest.raises(VariantError, match="plain JSON"):
         Variant.from_json({**knob("model", "num_leaves", 15, 31), "new": float("nan")})
+
+
+def test_a_variant_of_an_overlay_builds_on_its_edit(project: Path) -> None:
+    """Applying b to a's overlay equals the pair, also when both change one operator."""
+    base = load(project)
+    for a, b in [
+        (drop("noise"), drop(*CITY, group="city")),
+        (knob("model", "num_leaves", 15, 31), swap(XGB)),
+        (swap(HGB), knob("model", "HistGradientBoostingClassifier.learning_rate", 0.1, 0.05)),
+    ]:
+        first, second = Variant.from_json(a), Variant.from_json(b)
+        chained = second.apply_to(first.apply_to(base))
+        assert version_id(chained) == version_id(pair(first, second).apply_to(base))
