@@ -421,15 +421,23 @@ def init(project: Project, example: bool) -> None:
 @click.option(
     "--rows",
     type=click.IntRange(min=2000),
-    default=200_000,
+    default=100_000,
     show_default=True,
     help="Rows of generated data.",
 )
-def demo(keep: Path | None, rows: int) -> None:
-    """Create an example project, run it, edit it, and run it again to show reuse."""
+@click.option(
+    "--explore-budget",
+    type=click.FloatRange(min=5),
+    default=45.0,
+    show_default=True,
+    help="Seconds of exploration in the idle-time step.",
+)
+def demo(keep: Path | None, rows: int, explore_budget: float) -> None:
+    """Show the whole loop on an example project: the daemon, a save and its approximate
+    then full verdict, idle-time exploration, suggest, apply, and the cached result."""
     from ghostrun.demo.runner import run_demo
 
-    sys.exit(run_demo(out, keep=keep, rows=rows))
+    sys.exit(run_demo(out, keep=keep, rows=rows, explore_budget=explore_budget))
 
 
 if __name__ == "__main__":  # pragma: no cover
