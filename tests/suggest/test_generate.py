@@ -23,7 +23,15 @@ from ghostrun.workflow.graph import Workflow
 from ghostrun.workflow.loader import load_workflow
 from ghostrun.workflow.types import Knob, KnobRange, Location
 
-from .variant_project import forget, load, open_session, project_dir, run_user
+from .variant_project import (
+    apply_edits,
+    forget,
+    load,
+    open_session,
+    project_dir,
+    run_user,
+    version_id,
+)
 
 REPO = Path(__file__).resolve().parents[2]
 WORKFLOWS = [
@@ -252,3 +260,44 @@ def test_feed_info_from_a_real_run(project: Path) -> None:
     drops = [v for v in neighbours(version.workflow, info) if v.kind == "drop"]
     assert len(drops) == 5  # four columns and the city group; never the label
     assert all(isinstance(v, Variant) for v in drops)
+
+
+TRAIN_AND_KWARGS = """\
+import ghostrun as gr
+import lightgbm as lgb
+from lightgbm import LGBMClassifier
+
+PARAMS = {"num_leaves": 7}
+
+
+@gr.op
+def model(rounds=10):
+    data = lgb.Dataset([[1.0], [2.0]], label=[0, 1])
+    booster = lgb.train({"num_leaves": 15}, data, num_boost_round=rounds)
+    other = LGBMClassifier(**PARAMS)
+    third = LGBMClassifier(n_estimators=10, learning_rate=0.1)
+    return booster, other, third
+"""
+
+
+@pytest.fixture
+def unswappable(tmp_path: Path) -> Iterator[Path]:
+    yield from project_dir(tmp_path, TRAIN_AND_KWARGS)
+
+
+def test_only_plain_constructor_calls_are_swapped(unswappable: Path) -> None:
+    """`lgb.train(...)` takes a params dict and `LGBMClassifier(**PARAMS)` passes unknown
+    keywords: neither is rewritten; the third call is (named as its knobs are)."""
+    base = load(unswappable)
+    found = [v for v in neighbours(base) if v.kind == "estimator"]
+    assert {v.change["call"] for v in found} == {"LGBMClassifier#2"}
+    xgb = next(v for v in found if v.change["new"] == "xgboost.XGBClassifier")
+    assert xgb.change["kept"] == {"n_estimators": "10", "learning_rate": "0.1"}
+    assert xgb.change["dropped"] == []
+    assert xgb.change["added"] == {}
+    overlaid = xgb.apply_to(base)
+    apply_edits(base, xgb)
+    text = (unswappable / "pipeline.py").read_text()
+    assert "other = LGBMClassifier(**PARAMS)\n" in text
+    assert "third = XGBClassifier(n_estimators=10, learning_rate=0.1)\n" in text
+    assert version_id(load(unswappable)) == version_id(overlaid)
