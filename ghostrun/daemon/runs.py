@@ -212,6 +212,7 @@ class RunSupervisor:
                 limit=self.run_timeout if reason == "timeout" else _size(self.memory_limit)
             )
             self._publish_failed(request, {"code": reason, "message": message})
+            self._respawn()
             return
         self._watch_update(result.pop("watch", ()), keep_old=False)
         last_stage = result["stages"][-1] if result.get("stages") else {}
@@ -228,6 +229,15 @@ class RunSupervisor:
                 **_tags(request),
             },
         )
+
+    def _respawn(self) -> None:
+        """Start the replacement worker now, so the next save does not wait for it."""
+        if self._stopping:
+            return
+        try:
+            self.worker.start()
+        except OSError as exc:
+            self.log.warning("could not start a new run worker yet: %s", exc)
 
     def _publish_failed(
         self, request: RunRequest, error: dict[str, Any], **extra: Any
