@@ -33,6 +33,7 @@ from ghostrun.workflow.estimators import (
 )
 from ghostrun.workflow.graph import Workflow
 from ghostrun.workflow.ondemand import real_workflow
+from ghostrun.workflow.overlay import _plain_function
 from ghostrun.workflow.swap import import_needed
 from ghostrun.workflow.types import Operator
 
@@ -55,7 +56,10 @@ def knob_moves(workflow: Workflow) -> Iterator[Variant]:
     for op in workflow.operators.values():
         if op.kind != "op":
             continue
+        plain = _rewritable(op)
         for knob in op.knobs:
+            if knob.implicit and not plain:
+                continue  # a literal in code that cannot be recompiled
             for new in moves(knob):
                 change = {"kind": "knob", "op": op.name, "knob": knob.name}
                 yield Variant("knob", {**change, "old": knob.value, "new": new})
@@ -63,7 +67,9 @@ def knob_moves(workflow: Workflow) -> Iterator[Variant]:
 
 def swaps(workflow: Workflow, feed: FeedInfo | None = None) -> Iterator[Variant]:
     for op in workflow.operators.values():
-        if op.kind != "op" or (feed and feed.model_op == op.name and feed.text_columns):
+        if op.kind != "op" or not _rewritable(op):
+            continue
+        if feed is not None and feed.model_op == op.name and feed.text_columns:
             continue
         data = feed if feed is not None and feed.model_op == op.name else None
         for call in estimator_calls(op):
@@ -88,6 +94,15 @@ def _needs(new: Family, feed: FeedInfo | None) -> dict[str, str] | None:
     if new.max_categories is not None and max(feed.categorical.values()) > new.max_categories:
         return None
     return {"enable_categorical": "True"} if new.categorical == "flag" else {}
+
+
+def _rewritable(op: Operator) -> bool:
+    """Only a plain top-level `def` can be recompiled (no decorator wrapping it)."""
+    try:
+        _plain_function(op)
+    except WorkflowError:
+        return False
+    return True
 
 
 def _nameable(op: Operator, new: Family) -> bool:
@@ -118,7 +133,7 @@ def drops(workflow: Workflow, feed: FeedInfo | None) -> Iterator[Variant]:
     if feed is None or feed.frame_op is None or feed.frame_op not in workflow.operators:
         return
     op = workflow.operators[feed.frame_op]
-    if not return_lines(op):
+    if not return_lines(op) or not _rewritable(op):
         return
     grouped = {c for members in feed.groups.values() for c in members}
     candidates: list[tuple[list[str | int], str | None]] = [

@@ -49,6 +49,9 @@ class Variant:
         if self.kind not in KINDS or self.change.get("kind") != self.kind:
             raise VariantError(f"not a variant: {dict(self.change)!r}.")
         object.__setattr__(self, "change", _plain(self.change))
+        parts = self.parts
+        if not parts or any(p.get("kind") not in KINDS[:3] or "op" not in p for p in parts):
+            raise VariantError(f"not a variant: {dict(self.change)!r}.")
 
     @property
     def id(self) -> str:
@@ -58,7 +61,10 @@ class Variant:
     @property
     def parts(self) -> list[Mapping[str, Any]]:
         """The single changes, in the order they apply."""
-        return list(self.change["parts"]) if self.kind == "pair" else [self.change]
+        if self.kind != "pair":
+            return [self.change]
+        parts = self.change.get("parts")
+        return [p for p in parts if isinstance(p, Mapping)] if isinstance(parts, list) else []
 
     @property
     def ops(self) -> tuple[str, ...]:

@@ -9,6 +9,7 @@ the rest of the text left byte for byte as it was.
 from __future__ import annotations
 
 import ast
+import inspect
 import warnings
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -24,7 +25,7 @@ if TYPE_CHECKING:
 def function_name(op: Operator) -> str:
     """The name the operator's `def` has in the module (the operator's own name for
     every operator the loader builds from a top-level `def`)."""
-    code = getattr(op.func, "__code__", None)
+    code = getattr(inspect.unwrap(op.func), "__code__", None)
     return code.co_name if code is not None else op.name
 
 

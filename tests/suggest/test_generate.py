@@ -301,3 +301,38 @@ def test_only_plain_constructor_calls_are_swapped(unswappable: Path) -> None:
     assert "other = LGBMClassifier(**PARAMS)\n" in text
     assert "third = XGBClassifier(n_estimators=10, learning_rate=0.1)\n" in text
     assert version_id(load(unswappable)) == version_id(overlaid)
+
+
+WRAPPED = """\
+import functools
+
+import ghostrun as gr
+from sklearn.linear_model import LogisticRegression
+
+
+def logged(func):
+    @functools.wraps(func)
+    def inner(*args, **kwargs):
+        return func(*args, **kwargs)
+
+    return inner
+
+
+@gr.op
+@logged
+def model(c=1.0):
+    return LogisticRegression(C=c, max_iter=100)
+"""
+
+
+@pytest.fixture
+def wrapped(tmp_path: Path) -> Iterator[Path]:
+    yield from project_dir(tmp_path, WRAPPED)
+
+
+def test_a_decorated_operator_gets_only_explicit_knob_moves(wrapped: Path) -> None:
+    base = load(wrapped)
+    found = neighbours(base)
+    assert sorted((v.change["knob"], v.change["new"]) for v in found) == [("c", 0.5), ("c", 2.0)]
+    for variant in found:
+        assert variant.apply_to(base).operators["model"].knob("c").value == variant.change["new"]

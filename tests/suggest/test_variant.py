@@ -214,6 +214,10 @@ def test_not_a_variant() -> None:
         Variant.from_json({"kind": "rename", "op": "model"})
     with pytest.raises(VariantError):
         Variant("knob", {"kind": "drop", "op": "features", "columns": ["a"]})
+    with pytest.raises(VariantError):
+        Variant.from_json({"kind": "pair", "parts": []})
+    with pytest.raises(VariantError):
+        Variant.from_json({"kind": "pair", "parts": [{"kind": "pair", "parts": []}]})
     with pytest.raises(VariantError, match="plain JSON"):
         Variant.from_json({**knob("model", "num_leaves", 15, 31), "new": float("nan")})
 
