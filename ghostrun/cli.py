@@ -402,13 +402,29 @@ def gc(project: Project) -> None:
 
 @main.command()
 @click.option("--example", is_flag=True, help="Also write a starter pipeline.py.")
+@click.option("--from", "script", type=click.Path(dir_okay=False, path_type=Path),
+              default=None, metavar="SCRIPT",
+              help="Explain how this plain script would become a workflow (it is only read).")
+@click.option("--write-skeleton", type=click.Path(dir_okay=False, path_type=Path),
+              default=None, metavar="PATH",
+              help="With --from: also write the suggested workflow to this new file.")
 @project_command
-def init(project: Project, example: bool) -> None:
-    """Write ghostrun's configuration (and with --example a starter workflow) here."""
+def init(project: Project, example: bool, script: Path | None,
+         write_skeleton: Path | None) -> None:
+    """Write ghostrun's configuration here; --example adds a starter workflow, --from SCRIPT
+    explains how to turn your own script into one."""
     from ghostrun.scaffold import init_project
 
-    for line in init_project(project.root, project.settings, example=example):
-        out.print(line)
+    if write_skeleton is not None and script is None:
+        raise click.UsageError("--write-skeleton needs --from SCRIPT.")
+    if example and script is not None:
+        raise click.UsageError("--example and --from exclude each other; give one.")
+    for item in init_project(project.root, project.settings, example=example, script=script,
+                             skeleton=write_skeleton):
+        if isinstance(item, str):
+            out.print(item, markup=False)  # "[tool.ghostrun]" is not rich markup
+        else:
+            out.print(item)
 
 
 @main.command()

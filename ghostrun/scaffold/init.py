@@ -1,14 +1,20 @@
-"""`ghostrun init`: write the configuration, and optionally a starter workflow.
+"""`ghostrun init`: write the configuration, and optionally a starter workflow or the plan
+for turning a plain script into one.
 
-Never overwrites: an existing configuration or `pipeline.py` is left as it is and named.
+Never overwrites: an existing configuration or `pipeline.py` is left as it is and named;
+the script given with `--from` is only read, and a skeleton goes to a new file only.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterator
 from pathlib import Path
 
-from ghostrun.config import CONFIG_FILE, Settings, config_file
+from rich.console import RenderableType
+
+from ghostrun.config import CONFIG_FILE, Settings, config_file, display_path, load_settings
+from ghostrun.scaffold.script import ScriptError
 
 STARTER_PIPELINE = '''\
 """A starter ghostrun workflow: each function is an operator, parameters are edges."""
@@ -53,16 +59,80 @@ def auc(model, split) -> float:
 '''
 
 
-def init_project(root: Path, settings: Settings, *, example: bool = False) -> Iterator[str]:
-    """Yield one line per thing done or left alone."""
+def init_project(
+    root: Path,
+    settings: Settings,
+    *,
+    example: bool = False,
+    script: Path | None = None,
+    skeleton: Path | None = None,
+) -> Iterator[str | RenderableType]:
+    """Yield one line per thing done or left alone (and the plan, for `script`)."""
+    if script is not None:
+        yield from _from_script(root, settings, script, skeleton)
+        return
+    yield from _configure(root, settings)
+    if example:
+        yield _write_example(root / settings.workflow)
+    yield "Next: `ghostrun run` runs the workflow; run it again after each edit."
+
+
+def _configure(root: Path, settings: Settings) -> Iterator[str]:
     existing = config_file(root)
     if existing is not None:
         yield f"Configuration already in {existing.name}; left as it is."
     else:
         yield _write_config(root, settings)
-    if example:
-        yield _write_example(root / settings.workflow)
-    yield "Next: `ghostrun run` runs the workflow; run it again after each edit."
+        return
+    if settings.workflow != _configured_workflow(root):
+        yield f"To use {settings.workflow}, set workflow = \"{settings.workflow}\" there."
+
+
+def _configured_workflow(root: Path) -> str:
+    return load_settings(root, {}, {}).workflow
+
+
+def _from_script(root: Path, settings: Settings, script: Path,
+                 skeleton: Path | None) -> Iterator[str | RenderableType]:
+    """Explain the plan, write the skeleton if asked, then the configuration."""
+    from ghostrun.scaffold.explain import explain
+    from ghostrun.scaffold.from_script import analyse_script, uses_ghostrun
+    from ghostrun.scaffold.skeleton import skeleton_text
+
+    if uses_ghostrun(script):
+        yield (f"{display_path(script)} already imports ghostrun: it is a workflow as it is.")
+        yield from _configure(root, _with_workflow(settings, root, script))
+        return
+    plan = analyse_script(script, settings.estimator_modules)
+    text = None
+    if skeleton is not None:
+        _check_new_file(skeleton, script)
+        text = skeleton_text(plan)
+    yield explain(plan, None if skeleton is None else display_path(skeleton))
+    if skeleton is not None and text is not None:
+        skeleton.parent.mkdir(parents=True, exist_ok=True)
+        with skeleton.open("x", encoding="utf-8") as fh:
+            fh.write(text)
+        yield (f"Wrote the suggested workflow to {display_path(skeleton)}; "
+               f"{display_path(script)} is unchanged.")
+        settings = _with_workflow(settings, root, skeleton)
+    yield from _configure(root, settings)
+
+
+def _check_new_file(skeleton: Path, script: Path) -> None:
+    if skeleton.exists() or skeleton.is_symlink():
+        what = "the script itself" if skeleton.resolve() == script.resolve() else "a file"
+        raise ScriptError(f"{display_path(skeleton)} is {what} that exists; ghostrun never "
+                          "overwrites it: give --write-skeleton a new path.")
+
+
+def _with_workflow(settings: Settings, root: Path, path: Path) -> Settings:
+    """`settings` pointing at `path` when it lies inside the project."""
+    try:
+        relative = path.resolve().relative_to(root.resolve())
+    except ValueError:
+        return settings
+    return dataclasses.replace(settings, workflow=relative.as_posix())
 
 
 def _write_config(root: Path, settings: Settings) -> str:
