@@ -17,9 +17,11 @@ from ghostrun.scaffold.calls import CallKinds, Imports
 from ghostrun.scaffold.grouping import Draft, Grouper
 from ghostrun.scaffold.knobs import Constant, KnobFinder, literal, worth_exploring
 from ghostrun.scaffold.metrics import as_float
-from ghostrun.scaffold.plan import Input, KnobHint, Note, Plan, Step
+from ghostrun.scaffold.plan import Input, KnobHint, Plan, Step
 from ghostrun.scaffold.script import Script, read_script
-from ghostrun.scaffold.units import HelperKinds, Unit, build_units
+from ghostrun.scaffold.units import HelperKinds, build_units
+
+__all__ = ["analyse_script", "uses_ghostrun"]
 
 DEFAULT_ESTIMATOR_MODULES = ("sklearn", "xgboost", "lightgbm")
 MODULE_ROLES = frozenset({"import", "helper", "constant", "setup"})
@@ -63,14 +65,12 @@ class _Analysis:
         finder = KnobFinder(self.kinds, self.script.text.encode("utf-8"), self.constants,
                             single, set(names) | self.module_names)
         steps = tuple(self._step(i, d, links, names, finder) for i, d in enumerate(drafts))
-        unused = [Note(u.line, _first_line(self.script.text, u), "used by no later step")
-                  for u in grouper.unused]
         return Plan(
             script=self.script.path,
             steps=steps,
             helpers=self.helpers,
             constants=self._kept_constants(users, names, steps),
-            left_out=tuple(sorted([*grouper.left_out, *unused], key=lambda n: n.line)),
+            left_out=tuple(sorted(grouper.left_out, key=lambda n: n.line)),
             warnings=tuple(plan_warnings(self.script, self.kinds, steps, drafts,
                                          self.constants)),
             module=tuple(u for u in self.units if u.role in MODULE_ROLES),
@@ -85,7 +85,10 @@ class _Analysis:
             outputs = links[index].outputs
             wanted = linking.candidates(draft, drafts[:index], outputs, constants,
                                         lambda c: "read" in self.kinds.call_kinds(c))
-            chosen.append(namer.choose(wanted, outputs[0] if len(outputs) == 1 else None))
+            own = set(outputs[:1]) if len(outputs) == 1 else set()
+            if draft.role == "metric":
+                own |= set(draft.defs)
+            chosen.append(namer.choose(wanted, own))
         return chosen
 
     def _constant_users(self, drafts: Sequence[Draft]) -> dict[str, set[int]]:
@@ -160,10 +163,3 @@ def _returns(draft: Draft, outputs: Sequence[str]) -> str:
 def _loads(nodes: Sequence[ast.AST]) -> set[str]:
     return {n.id for node in nodes for n in ast.walk(node) if isinstance(n, ast.Name)}
 
-
-def _first_line(text: str, unit: Unit) -> str:
-    segment = ast.get_source_segment(text, unit.stmt) or ast.unparse(unit.stmt)
-    return segment.splitlines()[0]
-
-
-__all__ = ["analyse_script", "uses_ghostrun"]

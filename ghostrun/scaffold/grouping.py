@@ -43,7 +43,7 @@ class Draft:
 
 
 class Grouper:
-    """Walks the units once; `drafts`, `left_out` and `unused` are the result."""
+    """Walks the units once; `drafts` and `left_out` are the result."""
 
     def __init__(self, units: Sequence[Unit], kinds: HelperKinds, text: str) -> None:
         self.units = units
@@ -51,7 +51,6 @@ class Grouper:
         self.text = text
         self.drafts: list[Draft] = []
         self.left_out: list[Note] = []
-        self.unused: list[Unit] = []
         self._defined: set[str] = set()
         self._pending: list[Unit] = []
         self._consumed: set[int] = set()
@@ -66,7 +65,9 @@ class Grouper:
                 self._output(unit)
             elif unit.role in OPERATOR_ROLES:
                 self._operator(index, unit)
-        self.unused = list(self._pending)
+        leftover, self._pending = self._pending, []
+        for unit in leftover:  # what nothing later used is still what the script computed
+            self._place(unit)
         return self
 
     # -- placing a statement ------------------------------------------------------------
@@ -74,6 +75,12 @@ class Grouper:
         if self._is_deferred(unit):
             self._pending.append(unit)
             return
+        draft = self._place(unit)
+        if draft.role == "metric":
+            self._read_metric(draft, index, unit)
+            self._reported.update(unit.names.defs)
+
+    def _place(self, unit: Unit) -> Draft:
         draft = self._draft_for(unit)
         for spec in self._specs_used_by(unit):
             draft.add(spec)
@@ -82,9 +89,7 @@ class Grouper:
         self._defined.update(unit.names.defs)
         if "metric" in unit.kinds:
             self._metric_vars.update(dict.fromkeys(unit.names.defs, unit))
-        if draft.role == "metric":
-            self._read_metric(draft, index, unit)
-            self._reported.update(unit.names.defs)
+        return draft
 
     def _is_deferred(self, unit: Unit) -> bool:
         """A plain assignment that uses no data yet: it moves to where it is used."""
@@ -147,7 +152,7 @@ class Grouper:
             return
         names = list(unit.names.defs)
         value, label = self._printed_later(index, names)
-        draft.metric = self._metric(value or ast.Name(names[0]), [*names[:1], label], [unit])
+        draft.metric = self._metric(value or ast.Name(names[0]), [label, *names[:1]], [unit])
         draft.from_cv = "cv_metric" in unit.kinds and value is None
 
     def _printed_later(self, index: int, names: list[str]) -> tuple[ast.expr | None, str | None]:

@@ -24,7 +24,8 @@ from ghostrun.scaffold.plan import Edit, KnobHint, KnobKind, Param
 from ghostrun.scaffold.units import HelperKinds
 
 NOT_KNOBS = ("seed", "random", "jobs", "thread", "verbos", "axis", "ddof", "decimals", "header",
-             "index_col", "skiprows", "level", "ndigits", "nrows", "usecols", "silent")
+             "index_col", "skiprows", "level", "ndigits", "nrows", "usecols", "silent", "lower",
+             "upper", "periods")
 
 
 @dataclass

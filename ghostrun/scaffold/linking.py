@@ -13,7 +13,7 @@ from __future__ import annotations
 import ast
 import builtins
 import keyword
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 
@@ -96,14 +96,14 @@ class Namer:
         self.module_names = module_names
         self.taken: set[str] = set()
 
-    def choose(self, candidates: Iterable[str | None], own: str | None) -> str:
-        """The first usable candidate; `own` (the step's single output variable) may reuse
-        its script name, since that is exactly what its consumers read."""
+    def choose(self, candidates: Iterable[str | None], own: Collection[str]) -> str:
+        """The first usable candidate; a name in `own` (the step's single output variable,
+        or a metric's own variable) may be reused, since that is what its consumers read."""
         usable = [c for c in candidates if c and c.isidentifier() and not keyword.iskeyword(c)]
         for name in usable:
             if name in self.taken or name in self.module_names:
                 continue
-            if name not in self.reserved or name == own:
+            if name not in self.reserved or name in own:
                 return self._take(name)
         base = usable[0] if usable else "step"
         number = 2
@@ -126,7 +126,7 @@ def candidates(draft: Draft, before: Sequence[Draft], outputs: Sequence[str],
         return [*draft.metric.names, "metric"]
     if draft.role == "transform":
         split = any(d.role in ("split", "model") for d in before)
-        return ["prepared" if split else "features", own]
+        return ["prepared" if split else "features", own, "prepared", "table"]
     if draft.role == "predict":
         return [own, "predictions"]
     return [draft.role, own]

@@ -27,12 +27,23 @@ def skeleton_text(plan: Plan) -> str:
     parts = [_header(plan) + "\n\n" + _imports(plan, lines)]
     module = [u for u in plan.module if u.role != "import"
               and not (u.role == "constant" and set(u.names.defs) & replaced)]
-    if module:
-        parts.append("\n".join(_statement(u.stmt, lines, ()) for u in module))
+    parts.extend(_module_blocks(module, lines))
     parts.extend(_function(step, lines, producer) for step in plan.steps)
     text = "\n\n\n".join(p.rstrip("\n") for p in parts if p.strip()) + "\n"
     ast.parse(text)
     return text
+
+
+def _module_blocks(module: Sequence[Unit], lines: Sequence[bytes]) -> list[str]:
+    """Consecutive constants and setup calls share a block; each helper is its own."""
+    blocks: list[list[str]] = []
+    previous = None
+    for unit in module:
+        if unit.role == "helper" or previous in (None, "helper"):
+            blocks.append([])
+        blocks[-1].append(_statement(unit.stmt, lines, ()))
+        previous = unit.role
+    return ["\n".join(b) for b in blocks]
 
 
 def _header(plan: Plan) -> str:
