@@ -1,37 +1,31 @@
 """Ranking what exploration found into suggestions, from the history alone (DESIGN §7, §8).
 
 A variant is suggested only as an improvement: its paired delta at the highest fidelity it
-was measured at must point the goal's way. Suggestions come in three tiers: confirmed on
-the full data beyond noise; better beyond noise on samples but not yet confirmed; and
-improvements within noise, flagged as unconfirmed in `why`. Within a tier they are ordered
-by the gain less one standard error, so a large but shaky gain does not outrank a solid
-one.
+was measured at must point the goal's way (`evidence`). Suggestions come in three tiers:
+confirmed on the full data beyond noise; better beyond noise on samples but not yet
+confirmed; and improvements within noise, flagged as unconfirmed in `why`. Within a tier
+they are ordered by the gain less one standard error, so a large but shaky gain does not
+outrank a solid one.
 
-The noise of a delta is its standard error over sample seeds. A full-data delta has no
-seeds; it borrows the error of the same variant's seeded sample rung (shrunk as 1/√rows),
-or, where nothing was sampled (small data), the spread of all full-data deltas on this
-version: most nearby moves change little, so the small end of that spread is how much a
-move changes the metric by chance.
+Two more rules keep the list honest. A combination ranks above its simpler parts only
+when it beats the best measured part beyond noise (otherwise the extra parts are noise
+picked for luck). And each idea appears once: `alpha 1 → 0.06` and `alpha 1 → 0.03` are
+one suggestion, the better ranked.
 """
 
 from __future__ import annotations
 
+import json
 import math
-import statistics
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from ghostrun.approx.ladder import critical_value
-from ghostrun.errors import WorkflowError
-from ghostrun.history import History, TrialRecord, VariantRecord
+from ghostrun.history import History, TrialRecord
+from ghostrun.suggest.evidence import CONFIRMED, LIKELY, UNCONFIRMED, Evidence, evidence
 from ghostrun.suggest.variant import Variant
 from ghostrun.workflow.types import VersionSnapshot
 from ghostrun.workflow.version import Version
-
-Z_BORROWED = 2.0  # how many borrowed standard errors a delta must clear
-MIN_SPREAD_TRIALS = 6  # full-data deltas needed before their spread stands for noise
-QUARTILE_Z = 0.3186  # the lower quartile of |N(0, 1)|
 
 
 @dataclass(frozen=True)
@@ -91,18 +85,10 @@ def suggestions(history: History, version: VersionRef = None, n: int = 10) -> li
     base = _base_id(history, version)
     if base is None:
         return []
-    trials = history.trials(base_version=base)
-    if not trials:
-        return []
-    noise = _spread(trials)
-    found = []
-    for record in history.variants(base_version=base):
-        mine = [t for t in trials if t.variant_id == record.variant_id]
-        judged = _judge(record, mine, noise)
-        if judged is not None:
-            found.append(judged)
-    found.sort(key=lambda j: (j.tier, -j.score, j.record.variant_id))
-    return [j.suggestion(rank) for rank, j in enumerate(found[:n], start=1)]
+    measured = evidence(history, base)
+    ranked = [_Ranked.of(e, measured) for e in measured if e.tier is not None]
+    ranked.sort(key=lambda r: (r.tier, -r.score, r.evidence.record.variant_id))
+    return [r.suggestion(rank) for rank, r in enumerate(_distinct(ranked)[:n], start=1)]
 
 
 def _base_id(history: History, version: VersionRef) -> str | None:
@@ -113,120 +99,96 @@ def _base_id(history: History, version: VersionRef) -> str | None:
     return history.current_version("user")
 
 
-def _spread(trials: Sequence[TrialRecord]) -> float | None:
-    """How much a full-data delta on this version moves by chance, or None with too few.
-
-    Most nearby moves change little, but a planted bad knob makes many of them change a
-    lot, so the deltas are not one noise distribution. The lower quartile of their sizes
-    is still mostly noise: for a normal noise N(0, σ), P(|δ| < 0.3186 σ) = 1/4. Moves that
-    change nothing at all (exact zeros) are not noise and are left out.
-    """
-    latest: dict[str, float] = {}
-    for t in trials:  # newest first
-        if t.fidelity.is_full and t.status == "ok" and t.delta is not None:
-            latest.setdefault(t.variant_id, abs(t.delta))
-    sizes = sorted(d for d in latest.values() if d > 1e-12)
-    if len(sizes) < MIN_SPREAD_TRIALS:
-        return None
-    return statistics.quantiles(sizes, n=4, method="inclusive")[0] / QUARTILE_Z
-
-
 @dataclass(frozen=True)
-class _Judged:
-    record: VariantRecord
-    variant: Variant
-    best: TrialRecord
-    gain: float
-    error: float | None
-    beyond: bool
-    tier: int
-    fidelities: list[float]
-    runs: int
-    seconds: float | None
+class _Ranked:
+    """A suggestion's place: its evidence's tier and score, or those of a simpler part
+    it does not clearly beat (`simpler`)."""
 
-    @property
-    def score(self) -> float:
-        return self.gain - (self.error or 0.0)
+    evidence: Evidence
+    tier: int
+    score: float
+    simpler: Evidence | None = None
+
+    @classmethod
+    def of(cls, e: Evidence, measured: Sequence[Evidence]) -> _Ranked:
+        tier, score = e.tier if e.tier is not None else UNCONFIRMED, e.score
+        part = _best_part(e, measured)
+        if part is not None and not _clears(e, part):
+            # No better than the part alone: never ranked as confirmed, nor above it.
+            return cls(e, max(tier, part.tier or UNCONFIRMED, LIKELY), min(score, part.score), part)
+        return cls(e, tier, score)
 
     def suggestion(self, rank: int) -> Suggestion:
-        confirmed = self.tier == 0
+        e, record = self.evidence, self.evidence.record
         return Suggestion(
-            rank=rank, variant=self.variant, description=self.record.description,
-            op=",".join(self.record.ops), location=self.record.location,
-            expected_delta=float(self.best.delta or 0.0), uncertainty=self.error,
-            fidelities=self.fidelities, runs=self.runs, confirmed_full=confirmed,
-            seconds=self.seconds, why=self._why(), base_version=self.record.base_version,
-            base_fingerprints=self.record.base_fingerprints,
+            rank=rank, variant=e.variant, description=record.description,
+            op=",".join(record.ops), location=record.location,
+            expected_delta=float(e.best.delta or 0.0), uncertainty=e.error,
+            fidelities=e.fidelities, runs=e.runs, confirmed_full=e.tier == CONFIRMED,
+            seconds=e.seconds, why=self._why(), base_version=record.base_version,
+            base_fingerprints=record.base_fingerprints,
         )  # fmt: skip
 
     def _why(self) -> str:
-        best = self.best
-        metric = best.metric or "the primary metric"
-        delta = f"{metric} {_with_error(best.delta or 0.0, self.error)}"
-        where = _where(best)
-        if self.tier == 0:
-            ladder = f", after {_plural(len(self.fidelities) - 1, 'sample rung')}"
-            lower = ladder if len(self.fidelities) > 1 else ""
-            return f"confirmed on full data{lower}: {delta} paired with your version"
-        if self.tier == 1:
-            return f"better on {where}: {delta}; not yet confirmed on full data"
-        return f"unconfirmed: {delta} on {where} is within noise"
+        e = self.evidence
+        metric = e.best.metric or "the primary metric"
+        delta = f"{metric} {_with_error(e.best.delta or 0.0, e.error)}"
+        where = _where(e.best)
+        if e.tier == CONFIRMED:
+            ladder = f", after {_plural(len(e.fidelities) - 1, 'sample rung')}"
+            lower = ladder if len(e.fidelities) > 1 else ""
+            text = f"confirmed on full data{lower}: {delta} paired with your version"
+        elif e.tier == LIKELY:
+            text = f"better on {where}: {delta}; not yet confirmed on full data"
+        else:
+            text = f"unconfirmed: {delta} on {where} is within noise"
+        if self.simpler is not None:
+            text += f"; no clear gain over {self.simpler.record.description} alone"
+        return text
 
 
-def _judge(
-    record: VariantRecord, trials: Sequence[TrialRecord], noise: float | None
-) -> _Judged | None:
-    """Whether (and how strongly) the variant's evidence says it improves the metric."""
-    latest: dict[tuple[float, str, float], TrialRecord] = {}
-    for t in trials:  # newest first: keep the latest per fidelity
-        latest.setdefault((t.fidelity.fraction, t.fidelity.precision, t.fidelity.budget), t)
-    if not latest:
+def _key(part: Mapping[str, Any]) -> str:
+    return json.dumps(part, sort_keys=True, default=str)
+
+
+def _best_part(e: Evidence, measured: Sequence[Evidence]) -> Evidence | None:
+    """The best measured variant made of a strict subset of `e`'s parts."""
+    mine = {_key(p) for p in e.variant.parts}
+    if len(mine) < 2:
         return None
-    best = max(latest.values(), key=lambda t: (t.fidelity.fraction, t.fidelity.budget))
-    if best.status != "ok" or best.gain is None or not best.gain > 0:
-        return None
-    variant = _variant(record)
-    if variant is None:
-        return None
-    error, z = _error(best, list(latest.values()), noise)
-    beyond = error is None or best.gain > z * error
-    if best.fidelity.is_full:
-        tier = 0 if beyond else 2
-    else:
-        tier = 1 if beyond and error is not None else 2
-    full = [t for t in latest.values() if t.fidelity.is_full and t.status == "ok"]
-    return _Judged(
-        record=record, variant=variant, best=best, gain=best.gain, error=error, beyond=beyond,
-        tier=tier, fidelities=sorted({t.fidelity.fraction for t in latest.values()}),
-        runs=sum(max(1, len(t.runs)) for t in trials),
-        seconds=full[0].seconds if full else None,
-    )  # fmt: skip
-
-
-def _error(
-    best: TrialRecord, trials: list[TrialRecord], noise: float | None
-) -> tuple[float | None, float]:
-    """The delta's standard error and the multiple of it a real gain must clear."""
-    if best.uncertainty is not None:
-        return best.uncertainty, critical_value(len(best.runs)) or Z_BORROWED
-    seeded = [
-        t for t in trials
-        if t.uncertainty is not None and t.status == "ok" and t.fidelity.fraction > 0
+    parts = [
+        m for m in measured
+        if m.gain is not None and {_key(p) for p in m.variant.parts} < mine
     ]  # fmt: skip
-    if seeded:
-        donor = max(seeded, key=lambda t: t.fidelity.fraction)
-        scale = math.sqrt(donor.fidelity.fraction / best.fidelity.fraction)
-        return donor.uncertainty * scale, Z_BORROWED  # type: ignore[operator]
-    if best.fidelity.is_full and noise is not None:
-        return noise, Z_BORROWED
-    return None, Z_BORROWED
+    return max(parts, key=lambda m: m.score, default=None)
 
 
-def _variant(record: VariantRecord) -> Variant | None:
-    try:
-        return Variant.from_json(record.change)
-    except (WorkflowError, ValueError, KeyError, TypeError):
-        return None
+def _clears(e: Evidence, part: Evidence) -> bool:
+    """Does `e` beat its part beyond the noise of its own delta?"""
+    gain, theirs = e.gain or 0.0, part.gain or 0.0
+    return gain - theirs > e.z * (e.error or 0.0) and gain > theirs
+
+
+def _distinct(ranked: list[_Ranked]) -> list[_Ranked]:
+    """The best of each idea only: `alpha 1 → 0.06` and `alpha 1 → 0.03` are one
+    suggestion (the better ranked), as are two swaps of the same estimator."""
+    seen: set[frozenset[tuple[Any, ...]]] = set()
+    kept = []
+    for r in ranked:
+        key = frozenset(_idea(p) for p in r.evidence.variant.parts)
+        if key not in seen:
+            seen.add(key)
+            kept.append(r)
+    return kept
+
+
+def _idea(part: Mapping[str, Any]) -> tuple[Any, ...]:
+    kind, op = part.get("kind"), part.get("op")
+    if kind == "knob":
+        return (kind, op, part.get("knob"))
+    if kind == "drop":
+        return (kind, op, *sorted(map(str, part.get("columns") or ())))
+    return (kind, op)
 
 
 def _where(trial: TrialRecord) -> str:

@@ -15,7 +15,8 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from ghostrun.errors import WorkflowError
-from ghostrun.history import History, VariantRecord
+from ghostrun.history import History
+from ghostrun.suggest.rank import suggestions
 from ghostrun.suggest.variant import Variant
 from ghostrun.workflow.graph import Workflow
 
@@ -46,31 +47,21 @@ def _same(a: Any, b: Any) -> bool:
     return type(a) is type(b) and a == b
 
 
-def earlier_findings(
-    history: History, base: str, records: Sequence[VariantRecord], workflow: Workflow, n: int
-) -> list[Variant]:
-    """The `n` best improvements found on other versions, re-expressed on `workflow`:
-    best evidence first (the highest fidelity measured, then the gain there)."""
-    by_key = {(r.variant_id, r.base_version): r for r in records if r.base_version != base}
-    evidence: dict[tuple[str, str], tuple[float, float]] = {}
-    for trial in history.trials():
-        key = (trial.variant_id, trial.base_version)
-        if key not in by_key or trial.status != "ok" or trial.gain is None:
-            continue
-        rank = (trial.fidelity.fraction * trial.fidelity.budget, trial.gain)
-        evidence[key] = max(evidence.get(key, rank), rank)
-    ordered = sorted(
-        (k for k, (_, gain) in evidence.items() if gain > 0), key=lambda k: evidence[k],
-        reverse=True,
-    )  # fmt: skip
+def earlier_findings(history: History, base: str, workflow: Workflow, n: int) -> list[Variant]:
+    """The `n` best suggestions for earlier versions (the most recently explored first),
+    re-expressed on `workflow`."""
+    bases: dict[str, None] = {}
+    for trial in history.trials():  # newest first
+        if trial.base_version != base:
+            bases.setdefault(trial.base_version, None)
     found: dict[str, Variant] = {}
-    for key in ordered:
-        change = reexpress(by_key[key].change, workflow)
-        variant = _variant(change)
-        if variant is not None and variant.id not in found:
-            found[variant.id] = variant
-        if len(found) >= n:
-            break
+    for earlier in bases:
+        for suggestion in suggestions(history, earlier, n=n):
+            variant = _variant(reexpress(suggestion.variant.to_json(), workflow))
+            if variant is not None and variant.id not in found:
+                found[variant.id] = variant
+            if len(found) >= n:
+                return list(found.values())
     return list(found.values())
 
 

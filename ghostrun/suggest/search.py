@@ -17,9 +17,10 @@ point resumes from there (measured trials are not run again) and `rank` needs no
 
 from __future__ import annotations
 
+import math
 import random
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -221,7 +222,7 @@ class _Search:
             state = self._state_for(trial.variant_id, record.change)
             if state is not None:
                 state.results[index[trial.fidelity]] = trial
-        self.queue.extend(self._rechecks(records.values()))
+        self.queue.extend(self._rechecks())
 
     def _state_for(self, variant_id: str, change: Any) -> _State | None:
         if variant_id not in self.states:
@@ -231,9 +232,9 @@ class _Search:
             self.states[variant_id] = _State(variant)
         return self.states[variant_id]
 
-    def _rechecks(self, records: Iterable[Any]) -> list[Variant]:
+    def _rechecks(self) -> list[Variant]:
         base = self.trials.base.version_id
-        found = earlier_findings(self.history, base, list(records), self.workflow, RECHECK)
+        found = earlier_findings(self.history, base, self.workflow, RECHECK)
         return [v for v in found if v.id not in self.states]
 
     # -- the loop -------------------------------------------------------------------
@@ -378,11 +379,43 @@ class _Search:
         combos += [(c, s) for c in self._best(True, 1) for s in singles]
         found = [v for a, b in combos if (v := self._combined(a.variant, b.variant))]
         for state in singles:
-            if state.variant.id not in self.extended:
+            if state.variant.id not in self.extended and self._climbing(state):
                 self.extended.add(state.variant.id)
                 steps = further_steps(state.variant, self.workflow, self.generate)
-                found.extend(v for v in steps if self._untried(v))
+                found.extend(step for step in steps if self._untried(step))
         return found
+
+    def _climbing(self, state: _State) -> bool:
+        """A knob move is worth extending again only while it clearly beats the shorter
+        move of the same knob before it (by 1% of its gain): a plateau (a ridge penalty
+        already near zero) ends the walk instead of stepping on to the knob's bound."""
+        before = self._shorter(state)
+        if before is None:
+            return True
+        rung = min(state.top, before.top)
+        mine, theirs = state.gain(rung), before.gain(rung)
+        if mine is None or theirs is None:
+            return False
+        return mine > theirs + 0.01 * abs(theirs)
+
+    def _shorter(self, state: _State) -> _State | None:
+        """The measured move of the same knob, same start, nearest short of this one."""
+        change = state.variant.to_json()
+        if change.get("kind") != "knob":
+            return None
+        old, new = change.get("old"), change.get("new")
+        best: tuple[float, _State] | None = None
+        for other in self.states.values():
+            c = other.variant.to_json()
+            same = c.get("kind") == "knob" and (c.get("op"), c.get("knob"), c.get("old")) == (
+                change.get("op"), change.get("knob"), old,
+            )  # fmt: skip
+            between = same and _strictly_between(c.get("new"), old, new)
+            if between and other.top >= 0:
+                distance = abs(_log(new) - _log(c.get("new")))
+                if best is None or distance < best[0]:
+                    best = (distance, other)
+        return None if best is None else best[1]
 
     def _combined(self, a: Variant, b: Variant) -> Variant | None:
         """`a` then `b`, unless they clash or were tried already."""
@@ -446,6 +479,15 @@ def _clash(a: Variant, b: Variant) -> bool:
     swapped = {p["op"] for v in (a, b) for p in v.parts if p.get("kind") == "estimator"}
     touched = [p["op"] for v in (a, b) for p in v.parts]
     return any(touched.count(op) > 1 for op in swapped)
+
+
+def _strictly_between(value: Any, a: Any, b: Any) -> bool:
+    numbers = [v for v in (value, a, b) if isinstance(v, int | float) and not isinstance(v, bool)]
+    return len(numbers) == 3 and min(a, b) < value < max(a, b)
+
+
+def _log(value: Any) -> float:
+    return math.log(value) if isinstance(value, int | float) and value > 0 else float(value)
 
 
 def _summary(state: _State) -> dict[str, Any]:

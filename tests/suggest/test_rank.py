@@ -74,7 +74,7 @@ def test_confirmed_beats_sample_only_beats_within_noise(history: History) -> Non
     book.trial(confirmed, FULL, [0.008], seconds=4.0)
     sampled = book.variant(knob(0.3, "learning_rate", 0.1))
     book.trial(sampled, SAMPLE, [0.05, 0.052, 0.051])  # bigger, but only on samples
-    noisy = book.variant(knob(50))
+    noisy = book.variant(knob(50, "min_child_samples", 20))
     book.trial(noisy, SAMPLE, [0.03, -0.02, 0.01])  # positive, within noise
     worse = book.variant(knob(8, "max_depth", 6))
     book.trial(worse, SAMPLE, [0.02, 0.03, 0.025])
@@ -116,7 +116,7 @@ def test_the_latest_trial_of_a_fidelity_counts(history: History) -> None:
 
 def test_on_small_data_the_spread_of_full_deltas_is_the_noise(history: History) -> None:
     book = Book(history)
-    small = [book.variant(knob(v)) for v in (50, 150, 200, 300, 400, 500)]
+    small = [book.variant(knob(v, f"knob{v}", 1)) for v in (50, 150, 200, 300, 400, 500)]
     for vid, d in zip(small, [0.001, -0.001, 0.002, -0.002, 0.0005, 0.02], strict=True):
         book.trial(vid, FULL, [d])
     found = suggestions(history, "base")
@@ -156,3 +156,38 @@ def test_json_is_the_design_contract(history: History) -> None:
     import json
 
     assert json.loads(json.dumps(data)) == data
+
+
+def test_one_suggestion_per_idea(history: History) -> None:
+    book = Book(history)
+    ids = {}
+    for new, d in ((200, 0.01), (400, 0.02), (50, -0.01)):
+        ids[new] = book.variant(knob(new))
+        book.trial(ids[new], FULL, [d])
+    other = book.variant(knob(0.3, "learning_rate", 0.1))
+    book.trial(other, FULL, [0.005])
+    both = book.variant({"kind": "pair", "parts": [knob(400), knob(0.3, "learning_rate", 0.1)]})
+    book.trial(both, FULL, [0.03])
+    found = suggestions(history, "base")
+    assert [s.id for s in found] == [both, ids[400], other]  # n_estimators 200 is the same idea
+
+
+def test_a_combination_must_beat_its_best_part_beyond_noise(history: History) -> None:
+    book = Book(history)
+    for i, d in enumerate([0.001, -0.001, 0.002, -0.002, 0.0015, -0.0005]):  # noise ~0.003
+        book.trial(book.variant(knob(2, f"noise{i}", 1)), FULL, [d])
+    a, b = knob(200), knob(0.3, "learning_rate", 0.1)
+    alone, other = book.variant(a), book.variant(b)
+    book.trial(alone, FULL, [0.05])
+    book.trial(other, FULL, [0.012])
+    lucky = book.variant({"kind": "pair", "parts": [a, b]})
+    book.trial(lucky, FULL, [0.052])  # +0.002 over `alone`: within noise
+    found = suggestions(history, "base")
+    assert [s.id for s in found[:3]] == [alone, other, lucky]
+    assert found[0].confirmed_full and found[2].confirmed_full  # both beat the base
+    assert "no clear gain over model: n_estimators 100 → 200 alone" in found[2].why
+
+    clear = book.variant({"kind": "pair", "parts": [a, knob(8, "max_depth", 6)]})
+    book.trial(book.variant(knob(8, "max_depth", 6)), FULL, [0.004])
+    book.trial(clear, FULL, [0.09])  # well beyond `alone`: a real interaction
+    assert suggestions(history, "base")[0].id == clear

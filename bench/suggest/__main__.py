@@ -1,0 +1,3 @@
+from bench.suggest.main import main
+
+raise SystemExit(main())

@@ -1,0 +1,148 @@
+"""What the trials recorded on one version say about each of its variants.
+
+A variant's evidence is its latest trial at each fidelity; the one at the highest fidelity
+decides. Its delta's noise is the standard error over sample seeds. A full-data delta has
+no seeds: it borrows the error of the same variant's seeded sample rung (shrunk as
+1/√rows), or, where nothing was sampled (small data), the spread of the full-data deltas
+on this version. Most nearby moves change little, so the small end of that spread is how
+much a move changes the metric by chance: for noise N(0, σ), P(|δ| < 0.3186 σ) = 1/4, so
+the lower quartile of |δ| over 0.3186 estimates σ (moves that change nothing at all, exact
+zeros, are no noise and left out).
+
+A gain must clear the noise by a margin: the Student t value of its seeds, else 2 — or
+more when many variants were measured on full data, since the best of N noisy deltas
+lands about √(2 ln N) standard errors high by chance alone.
+"""
+
+from __future__ import annotations
+
+import math
+import statistics
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from ghostrun.approx.ladder import critical_value
+from ghostrun.errors import WorkflowError
+from ghostrun.history import History, TrialRecord, VariantRecord
+from ghostrun.suggest.variant import Variant
+
+Z_BORROWED = 2.0
+MIN_SPREAD_TRIALS = 6  # full-data deltas needed before their spread stands for noise
+QUARTILE_Z = 0.3186  # the lower quartile of |N(0, 1)|
+
+CONFIRMED, LIKELY, UNCONFIRMED = 0, 1, 2
+"""Tiers: better beyond noise on full data; beyond noise on samples only; within noise."""
+
+
+@dataclass(frozen=True)
+class Evidence:
+    record: VariantRecord
+    variant: Variant
+    best: TrialRecord  # the latest trial at the highest fidelity measured
+    fidelities: list[float]
+    runs: int
+    seconds: float | None  # the variant's full run, when measured
+    error: float | None
+    z: float
+
+    @property
+    def gain(self) -> float | None:
+        """The delta at the highest fidelity, in the goal's direction."""
+        return self.best.gain if self.best.status == "ok" else None
+
+    @property
+    def beyond(self) -> bool:
+        gain = self.gain
+        return gain is not None and (self.error is None or gain > self.z * self.error)
+
+    @property
+    def tier(self) -> int | None:
+        """None when this is no improvement at all."""
+        gain = self.gain
+        if gain is None or not gain > 0:
+            return None
+        if self.best.fidelity.is_full:
+            return CONFIRMED if self.beyond else UNCONFIRMED
+        return LIKELY if self.beyond and self.error is not None else UNCONFIRMED
+
+    @property
+    def score(self) -> float:
+        """The gain less one standard error: a solid gain beats a shaky larger one."""
+        return (self.gain or 0.0) - (self.error or 0.0)
+
+
+def evidence(history: History, base: str) -> list[Evidence]:
+    """The evidence for every variant of `base` with a trial on it."""
+    trials = history.trials(base_version=base)
+    noise = noise_spread(trials)
+    measured_full = len({t.variant_id for t in trials if t.fidelity.is_full})
+    z_full = max(Z_BORROWED, math.sqrt(2 * math.log(max(measured_full, 1))))
+    found = []
+    for record in history.variants(base_version=base):
+        mine = [t for t in trials if t.variant_id == record.variant_id]
+        judged = _judge(record, mine, noise, z_full)
+        if judged is not None:
+            found.append(judged)
+    return found
+
+
+def noise_spread(trials: Sequence[TrialRecord]) -> float | None:
+    """σ of a full-data delta by chance, from the lower quartile of their sizes, or None
+    with too few of them."""
+    latest: dict[str, float] = {}
+    for t in trials:  # newest first
+        if t.fidelity.is_full and t.status == "ok" and t.delta is not None:
+            latest.setdefault(t.variant_id, abs(t.delta))
+    sizes = sorted(d for d in latest.values() if d > 1e-12)
+    if len(sizes) < MIN_SPREAD_TRIALS:
+        return None
+    return statistics.quantiles(sizes, n=4, method="inclusive")[0] / QUARTILE_Z
+
+
+def _judge(
+    record: VariantRecord, trials: Sequence[TrialRecord], noise: float | None, z_full: float
+) -> Evidence | None:
+    latest: dict[tuple[float, str, float], TrialRecord] = {}
+    for t in trials:  # newest first: keep the latest per fidelity
+        latest.setdefault((t.fidelity.fraction, t.fidelity.precision, t.fidelity.budget), t)
+    if not latest:
+        return None
+    variant = _variant(record)
+    if variant is None:
+        return None
+    best = max(latest.values(), key=lambda t: (t.fidelity.fraction, t.fidelity.budget))
+    error, z = _error(best, list(latest.values()), noise, z_full)
+    full = [t for t in latest.values() if t.fidelity.is_full and t.status == "ok"]
+    return Evidence(
+        record=record, variant=variant, best=best,
+        fidelities=sorted({t.fidelity.fraction for t in latest.values()}),
+        runs=sum(max(1, len(t.runs)) for t in trials),
+        seconds=full[0].seconds if full else None, error=error, z=z,
+    )  # fmt: skip
+
+
+def _error(
+    best: TrialRecord, trials: list[TrialRecord], noise: float | None, z_full: float
+) -> tuple[float | None, float]:
+    """The delta's standard error and the multiple of it a real gain must clear."""
+    if best.uncertainty is not None:
+        return best.uncertainty, critical_value(len(best.runs)) or Z_BORROWED
+    seeded = [
+        t for t in trials
+        if t.uncertainty is not None and t.status == "ok" and t.fidelity.fraction > 0
+    ]  # fmt: skip
+    z = z_full if best.fidelity.is_full else Z_BORROWED
+    if seeded:
+        donor = max(seeded, key=lambda t: t.fidelity.fraction)
+        scale = math.sqrt(donor.fidelity.fraction / best.fidelity.fraction)
+        return donor.uncertainty * scale, z  # type: ignore[operator]
+    if best.fidelity.is_full and noise is not None:
+        return noise, z
+    return None, z
+
+
+def _variant(record: VariantRecord) -> Variant | None:
+    try:
+        return Variant.from_json(record.change)
+    except (WorkflowError, ValueError, KeyError, TypeError):
+        return None
