@@ -26,6 +26,7 @@ def plan_warnings(script: Script, kinds: HelperKinds, steps: Sequence[Step],
     for name, helper in kinds.helpers.items():
         yield from _helper_warnings(name, helper, kinds, data_vars)
     yield from _dict_constants(steps, constants)
+    yield from _work_in_a_function(script, kinds)
     origins = kinds.calls.imports.origins.values()
     if "argparse" in origins or "sys.argv" in ast.unparse(script.tree):
         yield ("The script reads command-line arguments; operators are called without them: "
@@ -49,6 +50,19 @@ def _helper_warnings(name: str, helper: ast.stmt, kinds: HelperKinds,
             yield (f"{label}({shown}) at line {call.lineno} sits in function {name}: implicit "
                    f"knobs are read only in an operator's own body; make them parameters of "
                    f"{name} or build the estimator in the operator to explore them.")
+
+
+def _work_in_a_function(script: Script, kinds: HelperKinds) -> Iterator[str]:
+    """`main("data.csv")`: the whole script in one call the plan cannot look into."""
+    for stmt in script.body:
+        if not (isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Call)):
+            continue
+        func = stmt.value.func
+        if isinstance(func, ast.Name) and func.id in kinds.helpers:
+            if kinds.call_kinds(stmt.value) & {"read", "estimator", "fit"}:
+                yield (f"The script does its work inside {func.id}(...) (line {stmt.lineno}), "
+                       "called with arguments, so it is read as one block: move that "
+                       "function's body to the top level of the script for a finer plan.")
 
 
 def _dict_constants(steps: Sequence[Step], constants: Mapping[str, Constant]) -> Iterator[str]:

@@ -24,7 +24,8 @@ PREPARING = ("sklearn.preprocessing", "sklearn.impute", "sklearn.feature_extract
              "sklearn.feature_selection", "sklearn.decomposition", "sklearn.compose",
              "sklearn.model_selection", "sklearn.metrics", "sklearn.datasets",
              "lightgbm.Dataset", "xgboost.DMatrix")
-OUTPUT_FUNCTIONS = frozenset({"print", "display", "pprint.pprint", "sys.exit", "exit"})
+OUTPUT_FUNCTIONS = frozenset({"print", "display", "pprint.pprint", "sys.exit", "exit",
+                              "get_ipython"})
 OUTPUT_PACKAGES = frozenset({"matplotlib", "seaborn", "logging", "plotly", "IPython"})
 OUTPUT_METHODS = frozenset({
     "head", "tail", "info", "describe", "plot", "hist", "show", "value_counts", "nunique",
@@ -74,7 +75,8 @@ class Imports:
         return None
 
 
-_BUILTINS = frozenset({"print", "open", "exit", "display", "dict", "list", "len", "float"})
+_BUILTINS = frozenset({"print", "open", "exit", "display", "dict", "list", "len", "float",
+                       "get_ipython"})
 
 
 @dataclass(frozen=True)

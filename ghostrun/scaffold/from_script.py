@@ -51,6 +51,11 @@ class _Analysis:
             u.names.defs[0]: Constant(u.names.defs[0], ast.literal_eval(u.stmt.value), u.line)
             for u in self.units if u.role == "constant" and isinstance(u.stmt, ast.Assign)
         }
+        bound = {n for u in self.units for n in u.names.defs}
+        for name, default in script.defaults:
+            ok, value = literal(default)
+            if ok and name not in bound:
+                self.constants[name] = Constant(name, value, default.lineno)
         self.helpers = tuple(self.kinds.helpers)
         self.module_names = (set(self.calls.imports.origins) | set(self.helpers)
                              | set(self.constants))
@@ -62,8 +67,7 @@ class _Analysis:
         names = self._names(drafts, links)
         users = self._constant_users(drafts)
         single = {c: next(iter(u)) for c, u in users.items() if len(u) == 1 and -1 not in u}
-        finder = KnobFinder(self.kinds, self.script.text.encode("utf-8"), self.constants,
-                            single, set(names) | self.module_names)
+        finder = KnobFinder(self.kinds, self.constants, single, set(names) | self.module_names)
         steps = tuple(self._step(i, d, links, names, finder) for i, d in enumerate(drafts))
         return Plan(
             script=self.script.path,
@@ -74,6 +78,7 @@ class _Analysis:
             warnings=tuple(plan_warnings(self.script, self.kinds, steps, drafts,
                                          self.constants)),
             module=tuple(u for u in self.units if u.role in MODULE_ROLES),
+            defaults=tuple((n, ast.unparse(d)) for n, d in self.script.defaults),
             text=self.script.text,
         )
 

@@ -104,12 +104,16 @@ def _from_script(root: Path, settings: Settings, script: Path,
         yield from _configure(root, _with_workflow(settings, root, script))
         return
     plan = analyse_script(script, settings.estimator_modules)
-    text = None
     if skeleton is not None:
         _check_new_file(skeleton, script)
-        text = skeleton_text(plan)
     yield explain(plan, None if skeleton is None else display_path(skeleton))
-    if skeleton is not None and text is not None:
+    if skeleton is not None:
+        try:
+            text = skeleton_text(plan)
+        except SyntaxError as exc:
+            raise ScriptError(f"could not build a valid skeleton ({exc.msg}, line {exc.lineno}); "
+                              "this is a ghostrun bug: please report it with your script. The "
+                              "plan above still holds.") from None
         skeleton.parent.mkdir(parents=True, exist_ok=True)
         with skeleton.open("x", encoding="utf-8") as fh:
             fh.write(text)

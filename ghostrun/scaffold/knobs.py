@@ -74,10 +74,9 @@ def _is_number(value: object) -> bool:
 class KnobFinder:
     """Finds one step's knobs; knows the script's helpers, constants and names."""
 
-    def __init__(self, kinds: HelperKinds, source: bytes, constants: Mapping[str, Constant],
+    def __init__(self, kinds: HelperKinds, constants: Mapping[str, Constant],
                  single_user: Mapping[str, int], taken: Collection[str]) -> None:
         self.kinds = kinds
-        self.lines = source.splitlines(keepends=True)
         self.constants = constants
         self.single_user = single_user  # constant → the one step index that uses it
         self.taken = set(taken) | RESERVED
@@ -178,6 +177,7 @@ class KnobFinder:
 
     def _rename(self, found: StepKnobs, const: Constant, wanted: str, nodes: list[ast.AST],
                 kind: KnobKind, origin: str) -> None:
+        self._names.discard(const.name)  # every use of it is renamed
         name = self._fresh(wanted)
         found.hints.append(KnobHint(name, const.value, const.line, kind, origin))
         found.params.append(Param(name, source_literal(const.value)))
@@ -194,23 +194,17 @@ class KnobFinder:
         self._names.add(name)
         return name
 
-    def _append_keyword(self, call: ast.Call, text: str) -> Edit:
-        """Insert `text` as the call's last argument, before its closing parenthesis."""
-        line, col = call.end_lineno or call.lineno, call.end_col_offset or 0
-        before = self._previous_char(line, col - 1)
-        if call.args or call.keywords:
-            text = (" " if before == "," else ", ") + text
-        return Edit(line, col - 1, line, col - 1, text)
-
-    def _previous_char(self, line: int, col: int) -> str:
-        """The last non-blank character before byte (line, col)."""
-        while line >= 1:
-            chunk = self.lines[line - 1][:col].rstrip()
-            if chunk:
-                return chr(chunk[-1])
-            line -= 1
-            col = len(self.lines[line - 1]) if line >= 1 else 0
-        return ""
+    @staticmethod
+    def _append_keyword(call: ast.Call, text: str) -> Edit:
+        """Insert `text` as the call's last argument: right after the current last one (a
+        trailing comma stays after it), or inside the empty parentheses."""
+        given = [*call.args, *(k.value for k in call.keywords)]
+        if not given:
+            line, col = call.end_lineno or call.lineno, (call.end_col_offset or 1) - 1
+            return Edit(line, col, line, col, text)
+        last = max(given, key=lambda n: (n.end_lineno or 0, n.end_col_offset or 0))
+        line, col = last.end_lineno or last.lineno, last.end_col_offset or 0
+        return Edit(line, col, line, col, ", " + text)
 
 
 def _replace(node: ast.expr, text: str) -> Edit:

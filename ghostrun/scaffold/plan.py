@@ -114,6 +114,7 @@ class Plan:
     left_out: tuple[Note, ...] = ()
     warnings: tuple[str, ...] = ()
     module: tuple[Unit, ...] = field(default=(), compare=False, repr=False)
+    defaults: tuple[tuple[str, str], ...] = field(default=(), compare=False, repr=False)
     text: str = field(default="", compare=False, repr=False)
 
     @property

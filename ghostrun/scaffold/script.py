@@ -2,7 +2,8 @@
 
 A script's "body" is what runs when it is executed: its top-level statements, with an
 `if __name__ == "__main__":` block and a no-argument `main()` it calls inlined, since
-that is where Kaggle-style scripts keep their data flow.
+that is where Kaggle-style scripts keep their data flow. The inlined function's parameter
+defaults become module-level values, as they were for its body.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ class Script:
     tree: ast.Module
     body: tuple[ast.stmt, ...]
     main: str | None  # the inlined entry function, which is not kept as a helper
+    defaults: tuple[tuple[str, ast.expr], ...] = ()  # its parameters' defaults, now globals
 
     @property
     def lines(self) -> list[str]:
@@ -59,7 +61,17 @@ def read_script(path: Path) -> Script:
         raise ScriptError(f"{where}: syntax error ({exc.msg}); fix the script so it runs as "
                           "plain Python, then run `ghostrun init --from` again.") from None
     body, main = _body(tree)
-    return Script(path=path, text=text, tree=tree, body=body, main=main)
+    entry = next((s for s in tree.body if isinstance(s, ast.FunctionDef) and s.name == main), None)
+    defaults = _defaults(entry.args) if entry is not None else ()
+    return Script(path=path, text=text, tree=tree, body=body, main=main, defaults=defaults)
+
+
+def _defaults(args: ast.arguments) -> tuple[tuple[str, ast.expr], ...]:
+    positional = [*args.posonlyargs, *args.args][-len(args.defaults):] if args.defaults else []
+    pairs = list(zip((a.arg for a in positional), args.defaults, strict=True))
+    pairs += [(a.arg, d) for a, d in zip(args.kwonlyargs, args.kw_defaults, strict=True)
+              if d is not None]
+    return tuple(pairs)
 
 
 def _decode(data: bytes, shown: str) -> str:

@@ -27,6 +27,9 @@ def skeleton_text(plan: Plan) -> str:
     parts = [_header(plan) + "\n\n" + _imports(plan, lines)]
     module = [u for u in plan.module if u.role != "import"
               and not (u.role == "constant" and set(u.names.defs) & replaced)]
+    defaults = [f"{n} = {text}" for n, text in plan.defaults if n not in replaced]
+    if defaults:
+        parts.append("\n".join(defaults))
     parts.extend(_module_blocks(module, lines))
     parts.extend(_function(step, lines, producer) for step in plan.steps)
     text = "\n\n\n".join(p.rstrip("\n") for p in parts if p.strip()) + "\n"

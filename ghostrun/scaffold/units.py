@@ -84,14 +84,18 @@ def _expression_role(value: ast.expr, kinds: set[str], calls: CallKinds) -> str 
     if not isinstance(value, ast.Call):
         return "output"  # a bare expression: a notebook cell's display
     top = calls.kinds(value)
+    inner = value.func.value if isinstance(value.func, ast.Attribute) else None
+    if isinstance(inner, ast.Call):  # `get_ipython().run_line_magic(...)`
+        top |= calls.kinds(inner) & {"output", "setup"}
     if "setup" in top:
         return "setup"
-    if "metric" in kinds:
-        return "metric"
+    if "metric" in kinds and ("output" in top or "metric" in top):
+        return "metric"  # a metric printed (or shown, notebook-style)
     if "write" in top:
         return "write"
     if "output" in top:
         return "output"
+    kinds.discard("metric")  # computed and thrown away: not what the script reports
     return None
 
 
