@@ -10,6 +10,7 @@ from rich.table import Table
 from rich.text import Text
 
 from ghostrun.config import display_path
+from ghostrun.scaffold.knobs import source_literal
 from ghostrun.scaffold.plan import KnobHint, Plan, Step
 
 
@@ -33,10 +34,12 @@ def _table(plan: Plan) -> Table:
     table = Table(box=None, pad_edge=False, header_style="bold", padding=(0, 2, 0, 0))
     table.add_column("lines", no_wrap=True)
     table.add_column("operator", no_wrap=True)
-    table.add_column("inputs: operator (its variables used)", overflow="fold")
+    table.add_column("takes (operator: variables)", overflow="fold")
     table.add_column("returns", overflow="fold")
     for step in plan.steps:
         operator = Text.assemble((step.name, "bold"), "\n", (step.decorator, "dim"))
+        if step.helpers:
+            operator.append(f"\ncalls {', '.join(step.helpers)}", "dim")
         table.add_row(_lines(step), operator, _inputs(step), _returns(step))
     return table
 
@@ -50,9 +53,9 @@ def _lines(step: Step) -> str:
 def _inputs(step: Step) -> Text:
     if not step.inputs:
         return Text("-", "dim")
-    parts = [f"{i.op} ({', '.join(i.names)})" if i.names != (i.op,) else i.op
+    parts = [f"{i.op}: {', '.join(i.names)}" if i.names != (i.op,) else i.op
              for i in step.inputs]
-    return Text(", ".join(parts))
+    return Text("\n".join(parts))
 
 
 def _returns(step: Step) -> Text:
@@ -70,18 +73,21 @@ def _knob_lines(plan: Plan) -> Iterator[str]:
         for knob in params:
             yield f"{step.name}: {_knob(knob)}"
         if implicit:
-            listed = ", ".join(f"{k.name}={k.value!r}" for k in implicit)
+            listed = ", ".join(f"{k.name}={source_literal(k.value)}" for k in implicit)
             yield f"{step.name}: {listed}  [estimator keywords: knobs as they are]"
     for const in plan.constants:
-        yield (f"module constant {const.name} = {const.value!r} (line {const.line}) stays at "
+        yield (f"module constant {const.name} = {source_literal(const.value)} (line {const.line}) "
+               "stays at "
                f"module level: {const.origin}")
 
 
 def _knob(knob: KnobHint) -> str:
     if knob.kind == "data":
-        return (f"parameter {knob.name}={knob.value!r} (line {knob.line}, {knob.origin}): a data "
+        return (f"parameter {knob.name}={source_literal(knob.value)} (line {knob.line}, "
+                f"{knob.origin}): a data "
                 "input, fingerprinted by content, never explored")
-    return f"parameter {knob.name}={knob.value!r} (line {knob.line}, from {knob.origin})"
+    return (f"parameter {knob.name}={source_literal(knob.value)} (line {knob.line}, "
+            f"from {knob.origin})")
 
 
 def _changes(plan: Plan, shown: str, skeleton: str | None) -> Iterator[str]:
@@ -96,6 +102,9 @@ def _changes(plan: Plan, shown: str, skeleton: str | None) -> Iterator[str]:
            "@gr.metric(goal=...); the first metric is the primary one.")
     yield ("Literals listed as parameters become keyword defaults, which are knobs; give one a "
            "range with gr.knob(default, low=..., high=...) to explore it.")
+    if plan.helpers:
+        yield (f"Keep {_listing(plan.helpers)} as plain helpers: undecorated functions are not "
+               "operators, and an operator's fingerprint covers the helpers it calls.")
     if any(s.copies for s in plan.steps):
         names = ", ".join(sorted({f"{s.name} ({', '.join(s.copies)})"
                                   for s in plan.steps if s.copies}))
@@ -107,6 +116,12 @@ def _changes(plan: Plan, shown: str, skeleton: str | None) -> Iterator[str]:
     else:
         yield (f"Review {skeleton}, then `ghostrun run` runs it (each run reuses what did not "
                "change).")
+
+
+def _listing(names: Sequence[str]) -> str:
+    if len(names) == 1:
+        return names[0]
+    return ", ".join(names[:-1]) + " and " + names[-1]
 
 
 def _section(title: str, lines: Sequence[str]) -> list[RenderableType]:

@@ -37,8 +37,8 @@ def test_explains_without_writing_a_workflow(project: Path) -> None:
     assert result.returncode == 0, result.stderr
     out = result.stdout
     for text in ("churn", "@gr.source", "features", "split", "model", "preds", "auc",
-                 '@gr.metric(goal="max")', "churn (df)", "features (X, y)",
-                 "split (X_train, y_train)", "n_bins=8", "test_size=0.25",
+                 '@gr.metric(goal="max")', "churn: df", "features: X, y",
+                 "split: X_train, y_train", "n_bins=8", "test_size=0.25",
                  "LGBMClassifier.num_leaves=31", "line 12: print(df.shape)",
                  "--write-skeleton pipeline.py"):
         assert text in out, text
