@@ -151,9 +151,15 @@ class Grouper:
             draft.metric = self._metric(value, [label], [unit])
             return
         names = list(unit.names.defs)
-        value, label = self._printed_later(index, names)
-        draft.metric = self._metric(value or ast.Name(names[0]), [label, *names[:1]], [unit])
-        draft.from_cv = "cv_metric" in unit.kinds and value is None
+        printed, label = self._printed_later(index, names)
+        value = printed or (ast.Name(names[0]) if names else self._first_metric_call(stmt))
+        draft.metric = self._metric(value, [label, *names[:1]], [unit])
+        draft.from_cv = "cv_metric" in unit.kinds and printed is None
+
+    def _first_metric_call(self, stmt: ast.stmt) -> ast.expr:
+        """For a metric that is neither printed nor kept (`assert auc(...) > 0.5`)."""
+        calls = (n for n in ast.walk(stmt) if isinstance(n, ast.Call) and self._is_metric_call(n))
+        return next(calls, ast.Constant(float("nan")))
 
     def _printed_later(self, index: int, names: list[str]) -> tuple[ast.expr | None, str | None]:
         """The first later print that shows one of `names`: its expression and label."""

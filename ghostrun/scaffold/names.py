@@ -212,7 +212,7 @@ class _Collector(ast.NodeVisitor):
             self.visit(stmt)
         self.scopes.pop()
 
-    visit_AsyncFunctionDef = visit_FunctionDef  # type: ignore[assignment]
+    visit_AsyncFunctionDef = visit_FunctionDef
 
     def visit_ClassDef(self, node: ast.ClassDef) -> None:
         self._store(node.name)
