@@ -13,10 +13,11 @@ import os
 # libraries load (the user's workflow imports them later).
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
-import functools  # noqa: E402
+import contextlib  # noqa: E402
+import functools
 import json
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -106,16 +107,19 @@ def run(project: Project, as_json: bool, approx: bool, full: bool) -> None:
     if daemon_running(project):
         _run_through_daemon(project, mode, as_json)
         return
+    quiet = _user_output_to_stderr() if as_json else contextlib.nullcontext()
     with Session(project, quick=True) as session:
-        invocation = session.prepare(session.load())
-        primary = invocation.version.workflow.primary
+        primary = None
 
         def show(stage: Any) -> None:
             if not as_json:
                 out.print(stage_line(stage.to_json(), primary))
 
         try:
-            run_ladder(session, invocation, mode=mode, on_stage=show)
+            with quiet:
+                invocation = session.prepare(session.load())
+                primary = invocation.version.workflow.primary
+                run_ladder(session, invocation, mode=mode, on_stage=show)
         except RunFailed as exc:
             if as_json:
                 print(json.dumps(_failure_json(exc), indent=2))
@@ -124,6 +128,22 @@ def run(project: Project, as_json: bool, approx: bool, full: bool) -> None:
         print(json.dumps(invocation.to_json(), indent=2))
     else:
         print_invocation(out, invocation, stages=False)
+
+
+@contextlib.contextmanager
+def _user_output_to_stderr() -> Iterator[None]:
+    """With --json, stdout carries exactly one JSON object: what the workflow prints (from
+    Python or from C, like LightGBM's warnings) goes to stderr meanwhile."""
+    sys.stdout.flush()
+    saved = os.dup(1)
+    os.dup2(2, 1)
+    try:
+        with contextlib.redirect_stdout(sys.stderr):
+            yield
+    finally:
+        sys.stderr.flush()
+        os.dup2(saved, 1)
+        os.close(saved)
 
 
 def _run_through_daemon(project: Project, mode: str, as_json: bool) -> None:

@@ -53,3 +53,12 @@ def test_apply_refuses_when_the_code_moved_on(project_root: Path) -> None:  # no
 def test_apply_names_a_missing_suggestion_clearly(project_root: Path) -> None:  # noqa: F811
     done = cli(project_root, "apply", "7", "--yes", check=False)
     assert done.returncode == 2 and "no suggestion 7" in done.stderr
+
+
+def test_run_json_stays_json_when_the_workflow_prints(project_root: Path) -> None:  # noqa: F811
+    pipeline = project_root / "pipeline.py"
+    pipeline.write_text(pipeline.read_text().replace(
+        '    return raw["y"]', '    print("labels ready")\n    return raw["y"]'))
+    done = cli(project_root, "run", "--full", "--json")
+    assert "auc" in json.loads(done.stdout)["metrics"]
+    assert "labels ready" in done.stderr
