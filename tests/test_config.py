@@ -133,6 +133,7 @@ TEXT_CASES: dict[str, tuple[str, Any]] = {
     "explore_budget": ("120", 120.0),
     "improvement_threshold": ("0.005", 0.005),
     "notify_interval": ("60", 60.0),
+    "cluster": ("tcp://127.0.0.1:8786", "tcp://127.0.0.1:8786"),
 }
 
 

@@ -83,6 +83,10 @@ class Settings:
     worker_memory: int = setting(
         8 * _GiB, "Memory a worker process may allocate before it is stopped and replaced "
         "(user code that eats memory cannot take the machine down).", SIZE)
+    cluster: str | None = setting(
+        None, "Address of a Dask distributed scheduler: idle-time exploration runs its trials "
+        "on the cluster's workers (pip install 'ghostrun[cluster]' here and ghostrun there); "
+        "your own runs stay local.", OPTIONAL_STR, example="tcp://scheduler:8786")
 
     def __post_init__(self) -> None:
         for f in fields(self):
