@@ -1,10 +1,13 @@
 """The approximation ladder: which stages to run before the full result, and how big.
 
-From the history's runtime model the full run's time T is predicted. A short run (a few
-seconds) goes straight to full. Otherwise a first stage sized to about T/30, repeated on a
-few sample seeds so its delta has an uncertainty, then about T/5, then full. Stage sizes
-snap to a fixed grid and prefer the fidelities the parent version ran at, so that a stage's
-delta is paired: the parent was measured on the very same rows.
+From the history's runtime model the run's full time T is predicted. A short run (a few
+seconds; less in the hot worker, where a stage costs little besides its own compute) goes
+straight to full. Otherwise a first stage sized to about T/30 per seed, repeated on a few
+sample seeds so its delta has an uncertainty, then about T/5, then full. Stages are sized
+on the whole workflow's predicted time, so consecutive versions land on the same
+fidelities; they snap to a fixed grid and prefer the fidelities the parent version ran at
+(within some slack), so that a stage's delta is paired: the parent was measured on the
+very same rows.
 """
 
 from __future__ import annotations
@@ -16,9 +19,11 @@ from ghostrun.workflow.types import FULL, Fidelity
 
 FRACTION_GRID = (0.01, 0.02, 0.05, 0.1, 0.2, 0.3, 0.5)
 SHORT_RUN = 5.0  # seconds: below this, approximate stages are not worth their overhead
+SHORT_RUN_HOT = 1.5  # the same in the hot worker: intermediates in memory, no start-up
 FIRST_SHARE, SECOND_SHARE = 1 / 30, 1 / 5
 FIRST_BUDGET, SECOND_BUDGET = 0.25, 0.5
 FIRST_SEEDS = 3
+PREFERRED_SLACK = 2.0  # a parent's fidelity may take this much over the share: pairing wins
 UNKNOWN_FIRST = Fidelity(fraction=0.05, budget=FIRST_BUDGET)
 
 
@@ -39,22 +44,34 @@ class Stage:
 Predict = Callable[[Fidelity], float]
 
 
+def short_run(*, hot: bool) -> float:
+    """Seconds below which a run goes straight to full."""
+    return SHORT_RUN_HOT if hot else SHORT_RUN
+
+
 def plan_ladder(
     predict: Predict | None,
     *,
+    size: Predict | None = None,
     min_fraction: float = 0.0,
     preferred: Iterable[Fidelity] = (),
     approx_only: bool = False,
     full_only: bool = False,
+    short: float = SHORT_RUN,
 ) -> list[Stage]:
-    """Stages for one run; `predict(fidelity)` estimates seconds (None: no history yet)."""
+    """Stages for one run. `predict(fidelity)` estimates this run's seconds (None: no
+    history yet) and decides whether approximating pays; `size(fidelity)` estimates the
+    whole workflow's and sizes the stages (default: `predict`)."""
     if full_only:
         return [Stage(FULL)]
     full_seconds = predict(FULL) if predict else None
-    if not approx_only and (full_seconds is None or full_seconds < SHORT_RUN):
+    if not approx_only and (full_seconds is None or full_seconds < short):
         # Unknown (a first run: no parent to compare with anyway) or short: full at once.
         return [Stage(FULL)]
-    stages = _approximate_stages(predict, full_seconds, min_fraction, list(preferred))
+    sizing = size or predict
+    stages = _approximate_stages(
+        sizing, sizing(FULL) if sizing else None, min_fraction, list(preferred)
+    )
     return stages if approx_only else [*stages, Stage(FULL)]
 
 
@@ -79,7 +96,11 @@ def _sized(
 ) -> Fidelity:
     """The largest fraction predicted to fit `target`, preferring the parent's fidelities."""
     fitting = [
-        f for f in preferred if 0 < f.fraction < 1 and f.budget == budget and predict(f) <= target
+        f
+        for f in preferred
+        if min_fraction <= f.fraction < 1
+        and f.budget == budget
+        and predict(f) <= target * PREFERRED_SLACK
     ]
     if fitting:
         best = max(fitting, key=lambda f: f.fraction)
@@ -120,7 +141,8 @@ def critical_value(n_pairs: int) -> float:
 
 
 def extrapolate(points: Sequence[tuple[float, float]]) -> float | None:
-    """The full-data metric predicted from (fraction, metric) stage results.
+    """The full-data value predicted from (fraction, value) stage results: a metric, or a
+    paired delta (the difference of two learning curves flattens the same way).
 
     Learning curves flatten like m(f) ≈ a + b/√f; with two or more fractions, a and b are
     fitted by least squares and m(1) = a + b returned.
@@ -135,3 +157,4 @@ def extrapolate(points: Sequence[tuple[float, float]]) -> float | None:
     )
     a = my - b * mx
     return a + b
+

@@ -37,6 +37,9 @@ class StageResult:
     outcomes: dict[str, OpOutcome]
     seeds: int = 1
     extrapolated: float | None = None
+    # an early report of an approximate stage (its first sample seed); the same stage
+    # follows, refined on every seed
+    provisional: bool = False
 
     def to_json(self) -> dict[str, Any]:
         c = self.comparison
@@ -49,6 +52,7 @@ class StageResult:
             "verdict": c.verdict if c else None,
             "seeds": self.seeds,
             "extrapolated": self.extrapolated,
+            "provisional": self.provisional,
             "run_id": self.run_id,
         }
 

@@ -1,10 +1,16 @@
 """Running the approximation ladder for one invocation: stages, seeds, verdicts.
 
 Each approximate stage runs the version on a deterministic sample (and a scaled boosting
-budget), on several sample seeds for the first stage, and compares it with the parent
-version on the very same rows and seeds: the mean paired delta, its standard error, and a
-verdict that stays "unclear" until the delta clears the noise. Each stage is reported the
-moment it ends; a cancellation between operators stops the ladder.
+budget) and compares it with the parent version on the very same rows and seeds. The
+first stage runs on several sample seeds and is reported twice: after its first seed
+(`provisional`: the paired delta, decisive only past a conservative margin) and after
+every seed (the mean paired delta, its standard error, a verdict). Each stage is reported
+the moment it ends; a cancellation between operators stops the ladder.
+
+A ladder that went straight to full still measures the version at the fidelities the
+next edit's stages will want (`_prepare_pairing`), after the exact result is out: an
+edit can only be compared on the same rows with a parent that ran on them, and the
+parent's code is gone once the file is saved again.
 """
 
 from __future__ import annotations
@@ -12,22 +18,19 @@ from __future__ import annotations
 import statistics
 import time
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Literal
 
-from ghostrun.approx.ladder import (
-    SeedResults,
-    Stage,
-    critical_value,
-    extrapolate,
-    paired_delta,
-    plan_ladder,
-)
+from ghostrun.approx.ladder import Stage, plan_ladder, short_run
 from ghostrun.approx.scaling import has_budget
+from ghostrun.approx.sensitivity import scale_sensitive
 from ghostrun.engine.costs import CostModel
+from ghostrun.engine.pairing import parent_fidelities, parent_metric, seed_spread
 from ghostrun.engine.results import Invocation, RunResult, StageResult
 from ghostrun.engine.session import RunKind, Session
-from ghostrun.engine.verdict import Comparison, Verdict
-from ghostrun.workflow.types import Change, Fidelity
+from ghostrun.engine.verdict import Comparison, StageEvidence, judge
+from ghostrun.errors import RunCancelled
+from ghostrun.workflow.types import FULL, Change, Fidelity
 
 Mode = Literal["ladder", "approx", "full"]
 StageCallback = Callable[[StageResult], None]
@@ -42,86 +45,146 @@ def run_ladder(
     on_stage: StageCallback | None = None,
     cancelled: Callable[[], bool] | None = None,
 ) -> Invocation:
-    started = time.perf_counter()
-    for stage in ladder_for(session, invocation, mode):
+    ladder = _Ladder(session, invocation, kind, cancelled, on_stage or (lambda stage: None))
+    stages = ladder_for(session, invocation, mode)
+    for stage in stages:
         if stage.is_full:
-            result = session.run_stage(
-                invocation, stage.fidelity, kind=kind, started=started, cancelled=cancelled
+            ladder.emit(
+                session.run_stage(
+                    invocation, stage.fidelity, kind=kind, started=ladder.started,
+                    cancelled=cancelled,
+                )
             )
         else:
-            result = _approximate(session, invocation, stage, kind, started, cancelled)
-        if on_stage:
-            on_stage(result)
+            ladder.approximate(stage)
+    if mode == "ladder" and all(s.is_full for s in stages):
+        _prepare_pairing(ladder)
     return invocation
 
 
 def ladder_for(session: Session, invocation: Invocation, mode: Mode) -> list[Stage]:
     """The stages for this invocation, sized from the history's runtime model."""
-    costs = CostModel(session.history)
     workflow = invocation.version.workflow
-    affected = [
-        c.op for c in invocation.changes if c.change not in (Change.UNCHANGED, Change.REMOVED)
-    ]
-    known = [op for op in affected if costs.knows(op)]
-    predict = None
-    if affected and len(known) == len(affected):
-
-        def predict(f: Fidelity) -> float:
-            return sum(
-                costs.compute_seconds(op, f.fraction)
-                * (f.budget if has_budget(workflow.operators[op]) else 1.0)
-                for op in affected
-            )
-
-    elif not affected:
-
-        def predict(f: Fidelity) -> float:
-            return 0.0
-
-    preferred = _parent_fidelities(session, invocation)
     return plan_ladder(
-        predict,
-        preferred=preferred,
+        _predictor(session, invocation),
+        size=_predictor(session, invocation, list(workflow.operators)),
+        preferred=parent_fidelities(session.history, invocation.parent_id),
         approx_only=mode == "approx",
         full_only=mode == "full",
+        short=short_run(hot=session.cache.memory is not None),
     )
 
 
-def _parent_fidelities(session: Session, invocation: Invocation) -> list[Fidelity]:
-    if invocation.parent_id is None:
-        return []
-    runs = session.history.runs(version_id=invocation.parent_id, status="ok", limit=50)
-    return [r.fidelity for r in runs if r.fidelity.fraction < 1 and r.fidelity.seed == 0]
+def _predictor(
+    session: Session, invocation: Invocation, ops: list[str] | None = None
+) -> Callable[[Fidelity], float] | None:
+    """Predicted seconds of the edit's affected operators (or `ops`) at a fidelity; None
+    while the history has not timed them all."""
+    costs = CostModel(session.history)
+    workflow = invocation.version.workflow
+    if ops is None:
+        ops = [
+            c.op for c in invocation.changes
+            if c.change not in (Change.UNCHANGED, Change.REMOVED) and c.op in workflow.operators
+        ]
+    if not all(costs.knows(op) for op in ops):
+        return None
+
+    def predict(f: Fidelity) -> float:
+        return sum(
+            costs.compute_seconds(op, f.fraction)
+            * (f.budget if has_budget(workflow.operators[op]) else 1.0)
+            for op in ops
+        )
+
+    return predict
 
 
-def _approximate(
-    session: Session,
-    invocation: Invocation,
-    stage: Stage,
-    kind: RunKind,
-    started: float,
-    cancelled: Callable[[], bool] | None,
-) -> StageResult:
-    runs = [
-        session.execute(invocation, fidelity, kind=kind, cancelled=cancelled)
-        for fidelity in stage.fidelities()
-    ]
-    primary = runs[0].primary
-    metrics = _mean_metrics(runs)
-    comparison = _compare(session, invocation, runs, primary, _borrowed_error(invocation, stage))
-    result = StageResult(
-        run_id=runs[-1].run_id,
-        fidelity=stage.fidelity,
-        metrics=metrics,
-        elapsed=time.perf_counter() - started,
-        seconds=sum(r.seconds for r in runs),
-        comparison=comparison,
-        outcomes=runs[0].outcomes,
-        seeds=len(runs),
-        extrapolated=_extrapolated(invocation, stage.fidelity, metrics, primary),
-    )
-    invocation.stages.append(result)
-    return result
+@dataclass
+class _Ladder:
+    """One invocation's approximate stages: runs, pairing with the parent, reports."""
+
+    session: Session
+    invocation: Invocation
+    kind: RunKind
+    cancelled: Callable[[], bool] | None
+    emit: StageCallback
+    started: float = field(default_factory=time.perf_counter)
+    evidence: list[StageEvidence] = field(default_factory=list)
+
+    @property
+    def sensitive(self) -> bool:
+        workflow = self.invocation.version.workflow
+        return scale_sensitive(self.invocation.changes, workflow.operators)
+
+    def approximate(self, stage: Stage) -> None:
+        runs: list[RunResult] = []
+        for fidelity in stage.fidelities():
+            runs.append(self._execute(fidelity))
+            if len(runs) == 1 < stage.seeds:
+                self._report(stage, runs, provisional=True)
+        self._report(stage, runs)
+
+    def _execute(self, fidelity: Fidelity) -> RunResult:
+        return self.session.execute(
+            self.invocation, fidelity, kind=self.kind, cancelled=self.cancelled
+        )
+
+    def _report(self, stage: Stage, runs: list[RunResult], provisional: bool = False) -> None:
+        primary = runs[0].primary
+        metrics = _mean_metrics(runs)
+        evidence = self._evidence(stage, runs, primary)
+        comparison = self._judge(evidence)
+        if not provisional and evidence is not None:
+            self.evidence.append(evidence)
+        result = StageResult(
+            run_id=runs[-1].run_id,
+            fidelity=stage.fidelity,
+            metrics=metrics,
+            elapsed=time.perf_counter() - self.started,
+            seconds=sum(r.seconds for r in runs),
+            comparison=comparison,
+            outcomes=runs[-1].outcomes,
+            seeds=len(runs),
+            extrapolated=self._extrapolated(comparison, primary),
+            provisional=provisional,
+        )
+        self.invocation.stages.append(result)
+        self.emit(result)
+
+    def _evidence(
+        self, stage: Stage, runs: list[RunResult], primary: str | None
+    ) -> StageEvidence | None:
+        parent_id = self.invocation.parent_id
+        if primary is None or parent_id is None:
+            return None
+        history = self.session.history
+        parent = parent_metric(history, parent_id, [r.fidelity for r in runs], primary)
+        pairs = zip(runs, parent, strict=True)
+        deltas = tuple(r.metrics[primary] - p for r, p in pairs if p is not None)
+        spread = None
+        if len(deltas) == 1:
+            version = self.invocation.version.version_id
+            spread = seed_spread(history, stage.fidelity, primary, exclude=version)
+        f = stage.fidelity
+        return StageEvidence(f.fraction, f.budget, deltas, spread)
+
+    def _judge(self, evidence: StageEvidence | None) -> Comparison | None:
+        if evidence is None or not evidence.deltas:
+            return None
+        goal = self.invocation.version.workflow.goal
+        return judge([*self.evidence, evidence], goal, sensitive=self.sensitive)
+
+    def _extrapolated(self, comparison: Comparison | None, primary: str | None) -> float | None:
+        """The full metric predicted as the parent's full metric plus this stage's paired
+        delta: on the bench, closer to the truth than a learning curve through this
+        version's own (biased) stage metrics."""
+        parent_id = self.invocation.parent_id
+        if comparison is None or primary is None or parent_id is None:
+            return None
+        full = self.session.history.metrics_for(parent_id, FULL) or {}
+        before = full.get(primary)
+        return None if before is None else before + comparison.delta
 
 
 def _mean_metrics(runs: list[RunResult]) -> dict[str, float]:
@@ -129,61 +192,25 @@ def _mean_metrics(runs: list[RunResult]) -> dict[str, float]:
     return {n: statistics.fmean(r.metrics[n] for r in runs if n in r.metrics) for n in names}
 
 
-def _borrowed_error(invocation: Invocation, stage: Stage) -> float | None:
-    """A single-seed stage's standard error, scaled from an earlier multi-seed stage:
-    sampling noise shrinks as 1/√rows."""
-    for earlier in invocation.stages:
-        c = earlier.comparison
-        if earlier.seeds > 1 and c is not None and c.uncertainty is not None:
-            return c.uncertainty * (earlier.fidelity.fraction / stage.fidelity.fraction) ** 0.5
-    return None
-
-
-def _compare(
-    session: Session,
-    invocation: Invocation,
-    runs: list[RunResult],
-    primary: str | None,
-    borrowed: float | None = None,
-) -> Comparison | None:
-    if primary is None or invocation.parent_id is None:
-        return None
-    parent = []
-    for run in runs:
-        before = session.history.metrics_for(invocation.parent_id, run.fidelity)
-        parent.append(before.get(primary) if before else None)
-    delta, error = paired_delta(SeedResults([r.metrics[primary] for r in runs], parent))
-    if delta is None:
-        return None
-    pairs = sum(p is not None for p in parent)
-    if error is None and borrowed is not None:
-        error, pairs = borrowed, 3
-    goal = invocation.version.workflow.goal
-    return Comparison(delta=delta, uncertainty=error, verdict=_verdict(delta, error, pairs, goal))
-
-
-def _verdict(delta: float, error: float | None, pairs: int, goal: str) -> Verdict:
-    """Better or worse only when the paired delta clears the seeds' noise."""
-    if error is None:
-        return "unclear"
-    gain = delta if goal == "max" else -delta
-    margin = critical_value(pairs) * error
-    if gain > margin and gain > 0:
-        return "better"
-    if gain < -margin and gain < 0:
-        return "worse"
-    return "unclear"
-
-
-def _extrapolated(
-    invocation: Invocation, fidelity: Fidelity, metrics: dict[str, float], primary: str | None
-) -> float | None:
-    if primary is None:
-        return None
-    points = [
-        (s.fidelity.fraction, s.metrics[primary])
-        for s in invocation.stages
-        if s.fidelity.fraction < 1 and primary in s.metrics
-    ]
-    points.append((fidelity.fraction, metrics[primary]))
-    return extrapolate(points)
+def _prepare_pairing(ladder: _Ladder) -> None:
+    """Measure this version at the approximate fidelities the next edit's ladder would run
+    (seeds included), so that edit's stages are paired. Not reported as stages; stopped
+    quietly by a cancellation (a newer save), since nothing waits for it."""
+    session, invocation = ladder.session, ladder.invocation
+    workflow = invocation.version.workflow
+    predict = _predictor(session, invocation, list(workflow.operators))
+    if predict is None:
+        return
+    plan = plan_ladder(
+        predict,
+        preferred=parent_fidelities(session.history, invocation.parent_id),
+        approx_only=True,
+        short=short_run(hot=session.cache.memory is not None),
+    )
+    try:
+        for stage in plan:
+            for fidelity in stage.fidelities():
+                if session.history.metrics_for(invocation.version.version_id, fidelity) is None:
+                    ladder._execute(fidelity)
+    except RunCancelled:
+        return

@@ -1,13 +1,28 @@
-"""Comparing a stage's primary metric with the parent version's at the same fidelity."""
+"""Comparing a stage's primary metric with the parent version's at the same fidelity.
+
+An exact (full) stage decides on any non-zero delta. An approximate stage decides only
+when its paired delta clears its noise by a margin, and never against what the delta's
+own trend says: sample-size and budget effects can keep a delta's sign consistent across
+seeds yet wrong (see `ghostrun.approx.sensitivity`), so "too close to call" is the answer
+whenever the stages do not back each other up.
+"""
 
 from __future__ import annotations
 
+import math
+import statistics
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
+from ghostrun.approx.ladder import critical_value, extrapolate
 from ghostrun.workflow.types import Goal
 
 Verdict = Literal["better", "worse", "unclear"]
+
+# A single seed's margin, on an error borrowed from elsewhere (another stage's seeds, or
+# the parent's spread over seeds): about the three-seed t value, as measured on the bench.
+BORROWED_MARGIN = 2.92
 
 
 @dataclass(frozen=True)
@@ -34,3 +49,89 @@ def compare(
     else:
         verdict = "unclear"
     return Comparison(delta=delta, uncertainty=uncertainty, verdict=verdict)
+
+
+@dataclass(frozen=True)
+class StageEvidence:
+    """What one approximate stage measured: paired deltas (this version minus the parent,
+    one per sample seed both ran) at a row fraction and budget scale, and what earlier
+    edits say one seed's paired delta spreads by at that fidelity (`seed_spread`, a
+    standard deviation; None when unknown)."""
+
+    fraction: float
+    budget: float
+    deltas: tuple[float, ...]
+    seed_spread: float | None = None
+
+    @property
+    def mean(self) -> float:
+        return statistics.fmean(self.deltas)
+
+    @property
+    def standard_error(self) -> float | None:
+        if len(self.deltas) < 2:
+            return None
+        return statistics.stdev(self.deltas) / math.sqrt(len(self.deltas))
+
+
+def judge(
+    stages: Sequence[StageEvidence], goal: Goal, *, sensitive: bool = False
+) -> Comparison | None:
+    """The verdict of the last of `stages` (earlier ones: this invocation's stages before
+    it, smallest first). None when it has no paired delta.
+
+    Decisive when the gain clears `margin × error`, where the error is the seeds' standard
+    error (margin: Student t), or for a single seed one borrowed from an earlier stage
+    (scaled by √(fraction ratio): sampling noise shrinks with rows) or, failing that, the
+    spread earlier edits' paired deltas showed over seeds; and, for a `sensitive` edit,
+    only once an earlier stage at a smaller fraction agrees in sign and the delta is not
+    shrinking towards the other sign (its learning-curve extrapolation to all rows keeps
+    the sign).
+    """
+    if not stages or not stages[-1].deltas:
+        return None
+    current = stages[-1]
+    delta = current.mean
+    error, margin = _error(stages)
+    if error is None:
+        return Comparison(delta, None, "unclear")
+    verdict = _decide(delta if goal == "max" else -delta, error, margin)
+    if verdict != "unclear" and sensitive and not _backed(stages):
+        verdict = "unclear"
+    return Comparison(delta, error, verdict)
+
+
+def _error(stages: Sequence[StageEvidence]) -> tuple[float | None, float]:
+    current = stages[-1]
+    own = current.standard_error
+    if own is not None:
+        return own, critical_value(len(current.deltas))
+    for earlier in reversed(stages[:-1]):
+        se = earlier.standard_error
+        if se is not None and earlier.fraction > 0:
+            return se * math.sqrt(earlier.fraction / current.fraction), BORROWED_MARGIN
+    if current.seed_spread is not None:
+        return current.seed_spread, BORROWED_MARGIN
+    return None, 0.0
+
+
+def _decide(gain: float, error: float, margin: float) -> Verdict:
+    if gain > margin * error and gain > 0:
+        return "better"
+    if gain < -margin * error and gain < 0:
+        return "worse"
+    return "unclear"
+
+
+def _backed(stages: Sequence[StageEvidence]) -> bool:
+    """An earlier, smaller stage with the same sign, and a trend that keeps it."""
+    current = stages[-1]
+    earlier = [s for s in stages[:-1] if s.deltas and s.fraction < current.fraction]
+    if not earlier:
+        return False
+    sign = math.copysign(1.0, current.mean)
+    if any(math.copysign(1.0, s.mean) != sign for s in earlier):
+        return False
+    points = [(s.fraction, s.mean) for s in [*earlier, current]]
+    full = extrapolate(points)
+    return full is None or math.copysign(1.0, full) == sign

@@ -6,12 +6,13 @@ from pathlib import Path
 
 import pytest
 
-from ghostrun.engine.results import Invocation
+from ghostrun.engine.results import Invocation, StageResult
 from ghostrun.engine.session import Session
 from ghostrun.engine.stages import run_ladder
 from ghostrun.errors import RunCancelled
 from ghostrun.history import History
 from ghostrun.project import Project
+from ghostrun.workflow.types import Fidelity
 
 from .conftest import write_table
 
@@ -72,9 +73,13 @@ def edit(root: Path, old: str, new: str) -> None:
     path.write_text(text.replace(old, new, 1))
 
 
+def refined(inv: Invocation) -> list[StageResult]:
+    return [s for s in inv.stages if not s.provisional]
+
+
 def test_first_stage_samples_rows_scales_the_budget_and_repeats_on_seeds(root: Path) -> None:
     inv = ladder(root)
-    (stage,) = inv.stages
+    (stage,) = refined(inv)
     assert stage.fidelity.fraction < 1 and stage.fidelity.budget < 1 and stage.seeds >= 2
     assert 1500 <= stage.metrics["rows"] < 60_000 * stage.fidelity.fraction * 1.2
     assert stage.metrics["trees"] == round(80 * stage.fidelity.budget)
@@ -91,9 +96,9 @@ def test_full_stage_is_exact_and_unscaled(root: Path) -> None:
 
 
 def test_second_version_gets_a_paired_delta_on_the_same_rows(root: Path) -> None:
-    first = ladder(root).stages[0]
+    first = refined(ladder(root))[0]
     edit(root, "num_leaves=15", "num_leaves=3")
-    second = ladder(root).stages[0]
+    second = refined(ladder(root))[0]
     assert second.fidelity == first.fidelity
     assert second.metrics["rows"] == first.metrics["rows"]  # same sample
     c = second.comparison
@@ -103,8 +108,8 @@ def test_second_version_gets_a_paired_delta_on_the_same_rows(root: Path) -> None
 
 
 def test_an_approximate_stage_is_deterministic_and_cached(root: Path) -> None:
-    first = ladder(root).stages[0]
-    again = ladder(root).stages[0]
+    first = refined(ladder(root))[0]
+    again = refined(ladder(root))[0]
     assert again.metrics == first.metrics
     assert all(o.state != "computed" for o in again.outcomes.values())
 
@@ -126,3 +131,47 @@ def test_ladder_json_lists_every_stage_in_order(root: Path) -> None:
         s["fidelity"]["fraction"] for s in data["stages"]
     )
     assert all(s["elapsed"] > 0 for s in data["stages"])
+
+
+def test_the_first_stage_reports_after_its_first_seed_then_refines(root: Path) -> None:
+    ladder(root, mode="full")
+    edit(root, "num_leaves=15", "num_leaves=7")
+    seen: list[tuple[StageResult, int]] = []
+
+    def on_stage(stage: StageResult) -> None:
+        with History(root / ".ghostrun" / "history.sqlite") as h:
+            sampled = [r for r in h.runs() if r.fidelity == stage.fidelity]
+        seen.append((stage, len(sampled)))
+
+    inv = ladder(root, on_stage=on_stage)
+    (early, runs_then), (late, _) = seen[:2]
+    assert early.provisional and early.seeds == 1 and runs_then == 1  # before seeds 1, 2 ran
+    assert not late.provisional and late.seeds > 1 and late.fidelity == early.fidelity
+    assert [s for s, _ in seen] == inv.stages
+    assert [s["provisional"] for s in inv.to_json()["stages"]][:2] == [True, False]
+
+
+def test_a_run_that_went_full_at_once_leaves_its_successor_a_paired_first_stage(
+    root: Path,
+) -> None:
+    first = ladder(root, mode="ladder")
+    assert [s.fidelity.is_full for s in first.stages] == [True]  # no history: full at once
+    with History(root / ".ghostrun" / "history.sqlite") as h:
+        measured = {r.fidelity for r in h.runs() if r.fidelity.fraction < 1}
+    edit(root, "num_leaves=15", "num_leaves=3")
+    inv = ladder(root)
+    stage = refined(inv)[0]
+    assert {f for f in measured if f.budget == stage.fidelity.budget and
+            f.fraction == stage.fidelity.fraction} == set(
+        Fidelity(stage.fidelity.fraction, budget=stage.fidelity.budget, seed=s)
+        for s in range(stage.seeds))
+    assert stage.comparison is not None and stage.comparison.uncertainty is not None
+
+
+def test_a_newer_save_stops_the_pairing_runs_quietly(root: Path) -> None:
+    done: list[StageResult] = []
+    inv = ladder(root, mode="ladder", on_stage=done.append, cancelled=lambda: bool(done))
+    assert [s.fidelity.is_full for s in inv.stages] == [True]
+    with History(root / ".ghostrun" / "history.sqlite") as h:
+        sampled = {r.status for r in h.runs() if r.fidelity.fraction < 1}
+    assert sampled == {"cancelled"}

@@ -1,0 +1,50 @@
+"""Which edits a small sample or a scaled budget is likely to judge the wrong way round.
+
+A learning curve's slope depends on the model's capacity and step size: more leaves,
+deeper trees, more rounds or a different learning rate can lose on 5% of the rows (or
+with a quarter of the rounds at a larger step) and win on all of them. Measured on the
+fidelity bench (bench/approx/study.py), such edits gave paired deltas that were consistent
+across sample seeds (|t| > 10) and still of the wrong sign, which no margin on the seeds'
+spread can catch. Their approximate verdicts therefore need two stages that agree, with
+the delta's trend pointing the same way (`ghostrun.engine.verdict`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+
+from ghostrun.approx.scaling import BUDGET_PARAMS, RATE_PARAMS
+from ghostrun.workflow.types import Change, OpChange, Operator
+
+__all__ = ["CAPACITY_PARAMS", "scale_sensitive"]
+
+# Knobs that set how much a tree ensemble can fit, by their usual names across
+# scikit-learn, LightGBM and XGBoost.
+CAPACITY_PARAMS = frozenset({
+    "num_leaves", "max_leaves", "max_leaf_nodes", "max_depth", "min_child_samples",
+    "min_child_weight", "min_data_in_leaf", "min_samples_leaf", "min_samples_split",
+    "min_sum_hessian_in_leaf", "max_bin", "max_features", "colsample_bytree", "subsample",
+    "reg_lambda", "reg_alpha", "lambda_l1", "lambda_l2", "l2_regularization", "gamma",
+})
+_SENSITIVE = CAPACITY_PARAMS | BUDGET_PARAMS | RATE_PARAMS
+
+
+def scale_sensitive(changes: Iterable[OpChange], operators: Mapping[str, Operator]) -> bool:
+    """Whether the edit moved a budget, learning-rate or capacity knob, or changed the code
+    of an operator that has a boosting budget (an estimator swap, a new model)."""
+    for change in changes:
+        if change.change == Change.KNOB and any(_param(k) in _SENSITIVE for k in change.knobs):
+            return True
+        op = operators.get(change.op)
+        if change.change in (Change.CODE, Change.NEW) and op is not None and _fits(op):
+            return True
+    return False
+
+
+def _param(knob: str) -> str:
+    return knob.rsplit(".", 1)[-1]
+
+
+def _fits(op: Operator) -> bool:
+    """An operator that fits a model: one with a boosting budget or a capacity knob."""
+    return any(_param(k.name) in _SENSITIVE for k in op.knobs)

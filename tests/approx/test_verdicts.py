@@ -1,0 +1,107 @@
+"""Approximate verdicts: margins on the seeds' noise, borrowed errors, and edits whose
+sign a small sample can get wrong (they need stages that back each other up)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pytest
+
+from ghostrun.approx.sensitivity import scale_sensitive
+from ghostrun.engine.verdict import StageEvidence, judge
+from ghostrun.workflow.types import Change, Knob, Location, OpChange, Operator
+
+
+def ev(fraction: float, *deltas: float, spread: float | None = None) -> StageEvidence:
+    return StageEvidence(fraction, 0.25, tuple(deltas), spread)
+
+
+@dataclass(frozen=True)
+class Case:
+    name: str
+    stages: list[StageEvidence]
+    verdict: str | None
+    goal: str = "max"
+    sensitive: bool = False
+
+
+CASES = [
+    Case("seeds-agree-clearly", [ev(0.05, 0.010, 0.011, 0.012)], "better"),
+    Case("seeds-agree-goal-min", [ev(0.05, 0.010, 0.011, 0.012)], "worse", goal="min"),
+    Case("seeds-disagree", [ev(0.05, 0.010, -0.008, 0.004)], "unclear"),
+    Case("a-small-delta-within-noise", [ev(0.05, 0.001, 0.003, -0.001)], "unclear"),
+    Case("no-pairs", [ev(0.05)], None),
+    Case("one-seed-nothing-to-borrow", [ev(0.05, 0.01)], "unclear"),
+    Case("one-seed-far-beyond-earlier-spreads", [ev(0.05, 0.05, spread=0.004)], "better"),
+    Case("one-seed-within-earlier-spreads", [ev(0.05, 0.01, spread=0.004)], "unclear"),
+    Case(
+        "one-seed-borrows-the-earlier-stage-error",
+        [ev(0.05, -0.010, -0.011, -0.012), ev(0.2, -0.004)],
+        "worse",
+    ),
+    Case(
+        "borrowed-error-too-large",
+        [ev(0.05, 0.010, -0.002, 0.004), ev(0.2, 0.002)],
+        "unclear",
+    ),
+    Case("sensitive-first-stage-waits", [ev(0.05, -0.010, -0.011, -0.012)], "unclear",
+         sensitive=True),
+    Case(
+        "sensitive-backed-by-an-earlier-stage",
+        [ev(0.05, -0.010, -0.011, -0.012), ev(0.2, -0.008)],
+        "worse",
+        sensitive=True,
+    ),
+    Case(
+        "sensitive-stages-disagree",
+        [ev(0.05, 0.010, 0.011, 0.012), ev(0.2, -0.008)],
+        "unclear",
+        sensitive=True,
+    ),
+    Case(
+        # consistent in sign, but shrinking fast: on all rows it points the other way
+        "sensitive-trend-crosses-zero",
+        [ev(0.05, -0.0160, -0.0162, -0.0158), ev(0.2, -0.0040)],
+        "unclear",
+        sensitive=True,
+    ),
+]
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
+def test_judge(case: Case) -> None:
+    result = judge(case.stages, case.goal, sensitive=case.sensitive)  # type: ignore[arg-type]
+    assert (result.verdict if result else None) == case.verdict
+    if result is not None:
+        assert result.delta == pytest.approx(case.stages[-1].mean)
+
+
+def _op(name: str, *knobs: str) -> Operator:
+    where = Location("pipeline.py", 1)
+    found = tuple(Knob(k, 1, where, implicit="." in k) for k in knobs)
+    return Operator(name=name, kind="op", func=lambda: None, inputs=(), knobs=found,
+                    location=where, source_text="", code_hash=name)
+
+
+OPS = {
+    "features": _op("features", "min_count"),
+    "model": _op("model", "LGBMClassifier.n_estimators", "LGBMClassifier.num_leaves"),
+    "auc": _op("auc"),
+}
+SENSITIVITY = [
+    ("leaves", [OpChange("model", Change.KNOB, {"LGBMClassifier.num_leaves": (31, 63)})], True),
+    ("explicit-depth", [OpChange("model", Change.KNOB, {"max_depth": (6, 8)})], True),
+    ("learning-rate", [OpChange("model", Change.KNOB, {"XGBClassifier.eta": (0.1, 0.3)})], True),
+    ("estimator-swap", [OpChange("model", Change.CODE)], True),
+    ("preprocessing-knob", [OpChange("features", Change.KNOB, {"min_count": (50, 200)})], False),
+    ("feature-code", [OpChange("features", Change.CODE)], False),
+    ("model-upstream", [OpChange("features", Change.CODE), OpChange("model", Change.UPSTREAM)],
+     False),
+    ("metric", [OpChange("auc", Change.CODE)], False),
+]
+
+
+@pytest.mark.parametrize(("changes", "expected"), [s[1:] for s in SENSITIVITY],
+                         ids=[s[0] for s in SENSITIVITY])
+def test_scale_sensitive(changes: list[OpChange], expected: bool) -> None:
+    assert scale_sensitive(changes, OPS) is expected
