@@ -14,6 +14,10 @@ A stage's verdict (better / worse / unclear) is then:
 - overcalled: within noise but decisive (a noise-level change called better or worse);
 - none: no verdict (no parent measured at that fidelity: nothing to pair with).
 A verdict from the full stage is exact: it is reported, but not counted as a prediction.
+
+Besides the first verdict (which may be a provisional, one-seed report of the first
+stage), each ladder records its first *decisive* approximate verdict and its last
+approximate one (what the user knew just before the exact result).
 """
 
 from __future__ import annotations
@@ -88,8 +92,24 @@ def judge_ladder(stages: list[dict[str, Any]], times: list[float], plain_seconds
                       "grade": view["grade"] if not view["full"] else "exact"}
     approx = [v for v in out["stages"] if not v["full"]]
     out["approx_stages"] = len(approx)
+    out["decisive"] = _decisive(approx, times, plain_seconds)
+    out["last_approx"] = _summary_of(approx[-1], times, plain_seconds) if approx else None
     out["extrapolation"] = _extrapolation(approx, full_metric)
     return out
+
+
+def _summary_of(view: dict[str, Any], times: list[float], plain_seconds: float
+                ) -> dict[str, Any]:
+    i = view["stage"]
+    return {"index": i, "seconds": times[i], "ratio": _ratio(times[i], plain_seconds),
+            "approx": True, "verdict": view["verdict"], "grade": view["grade"]}
+
+
+def _decisive(approx: list[dict[str, Any]], times: list[float], plain_seconds: float
+              ) -> dict[str, Any] | None:
+    """The first approximate stage that said better or worse (None: none did)."""
+    found = next((v for v in approx if v["verdict"] in ("better", "worse")), None)
+    return None if found is None else _summary_of(found, times, plain_seconds)
 
 
 def _stage_view(stage: dict[str, Any], t: float, full_delta: float | None,
@@ -103,6 +123,7 @@ def _stage_view(stage: dict[str, Any], t: float, full_delta: float | None,
         truth = expected_verdict(full_delta, goal) if beyond else "noise"
     return {
         "fraction": f["fraction"], "budget": f["budget"], "seeds": stage.get("seeds", 1),
+        "provisional": bool(stage.get("provisional")),
         "full": _is_full(stage), "t": t, "elapsed": stage.get("elapsed"),
         "metric": metric, "delta": stage.get("delta"), "uncertainty": stage.get("uncertainty"),
         "verdict": stage.get("verdict"), "extrapolated": stage.get("extrapolated"),

@@ -18,7 +18,7 @@ from importlib import metadata
 from pathlib import Path
 
 from bench.approx.report import render, summarise
-from bench.approx.session import Options, run_session
+from bench.approx.session import Options, judge_session, run_session
 from bench.approx.stamp import code_stamp
 from bench.approx.workflows import NAMES, BenchWorkflow, select
 
@@ -114,7 +114,7 @@ def _report_only(files: str, out: Path) -> int:
     """Sessions from saved results, summarised together; the config lists each part. A
     workflow measured in several files is taken from the last of them."""
     parts = [json.loads(Path(f).read_text(encoding="utf-8")) for f in files.split(",") if f]
-    latest = {s["workflow"]: s for part in parts for s in part["sessions"]}
+    latest = {s["workflow"]: judge_session(s) for part in parts for s in part["sessions"]}
     order = [*NAMES, *sorted(set(latest) - set(NAMES))]
     sessions = [latest[name] for name in order if name in latest]
     configs = [part["config"] for part in parts]

@@ -47,6 +47,9 @@ def _times(sessions: list[dict[str, Any]]) -> dict[str, Any]:
         "cold_first": _median(ratios("cold", "first")),
         "hot_first_event": _median(ratios("hot", "first")),
         "hot_verdict": _median(ratios("hot", "verdict")),
+        # medians over the edits that got a decisive approximate verdict
+        "cold_decisive": _median(ratios("cold", "decisive")),
+        "hot_decisive": _median(ratios("hot", "decisive")),
         "plain_seconds": _median(e["plain"]["seconds"] for e in edits),
         # when the exact result arrived: the ladder's whole run against a plain re-run
         "cold_total": _median(_total(e, "cold") for e in edits),
@@ -60,8 +63,11 @@ def _total(e: dict[str, Any], side: str) -> float | None:
     return e[side]["seconds"] / e["plain"]["seconds"]
 
 
-def _direction(sessions: list[dict[str, Any]], side: str) -> dict[str, Any]:
-    """Grades of the first verdicts that came from an approximate stage."""
+def _direction(sessions: list[dict[str, Any]], side: str, which: str = "verdict"
+               ) -> dict[str, Any]:
+    """Grades of the edits whose first verdict came from an approximate stage: of that
+    first verdict (`which` "verdict"), of the first decisive approximate one ("decisive":
+    none counts as missed or unclear-ok), or of the last approximate one ("last_approx")."""
     grades: Counter[str] = Counter()
     sources: Counter[str] = Counter()
     for e in (e for s in sessions for e in _edits(s)):
@@ -70,8 +76,14 @@ def _direction(sessions: list[dict[str, Any]], side: str) -> dict[str, Any]:
             sources["no verdict at all"] += 1
             continue
         sources["approximate" if first["approx"] else "full (exact)"] += 1
-        if first["approx"]:
+        if not first["approx"]:
+            continue
+        if which == "verdict":
             grades[first["grade"]] += 1
+            continue
+        found = _first(e, side, which)
+        grades[found["grade"] if found else
+               "missed" if e.get("beyond_noise") else "unclear-ok"] += 1
     decisive = grades["right"] + grades["WRONG"]
     beyond = decisive + grades["missed"]
     return {"grades": dict(grades), "sources": dict(sources),
@@ -97,6 +109,9 @@ def _stage_views(sessions: list[dict[str, Any]]) -> list[dict[str, Any]]:
 def _group(sessions: list[dict[str, Any]]) -> dict[str, Any]:
     return {"times": _times(sessions),
             "direction": {side: _direction(sessions, side) for side in ("cold", "hot")},
+            "decisive": {side: _direction(sessions, side, "decisive") for side in ("cold", "hot")},
+            "last_approx": {side: _direction(sessions, side, "last_approx")
+                            for side in ("cold", "hot")},
             "extrapolation": {side: _extrapolation(sessions, side) for side in ("cold", "hot")}}
 
 
@@ -204,6 +219,7 @@ def _target_lines(summary: dict[str, Any]) -> list[str]:
     scope = "replay session" if summary["replay"] else "all sessions (no replay run)"
     t, d = g["times"], g["direction"]
     a = summary["all"]["direction"]
+    a_all = summary["all"]
 
     def mark(x: float | None, ok: bool) -> str:
         return "–" if x is None else ("meets" if ok else "MISSES")
@@ -228,6 +244,17 @@ def _target_lines(summary: dict[str, Any]) -> list[str]:
             f"{_pct(x['right_of_beyond'])}; first verdict came from: {x['sources']}")
         if summary["replay"]:
             lines.append(f"    same, replay session only: {d[side]['grades']}")
+    for which, label in (("decisive", "first decisive approximate verdict"),
+                         ("last_approx", "last approximate verdict (before the exact one)")):
+        for side in ("cold", "hot"):
+            x = a_all[which][side]
+            gr = x["grades"]
+            lines.append(
+                f"  {label}, {side}: {gr.get('right', 0)} right, {gr.get('WRONG', 0)} wrong, "
+                f"{gr.get('missed', 0)} unclear on a real change, {gr.get('overcalled', 0)} "
+                f"decisive within noise → right of all beyond noise {_pct(x['right_of_beyond'])}"
+                + (f"; ÷plain median {_f(t[f'{side}_decisive'], '.3f')}"
+                   if which == "decisive" else ""))
     for side in ("cold", "hot"):
         x = summary["all"]["extrapolation"][side]
         lines.append(f"  extrapolation ({side}): |extrapolated − full| median "

@@ -22,7 +22,7 @@ from bench.approx.workflows.spec import reseeded
 from bench.replay.edits import BASELINE, apply_edit
 from bench.replay.runners.base import Context
 
-__all__ = ["Options", "run_session"]
+__all__ = ["Options", "judge_session", "run_session"]
 
 
 @dataclass(frozen=True)
@@ -142,6 +142,18 @@ def _progress(wf: BenchWorkflow, r: dict[str, Any]) -> str:
 
 def _judged(wf: BenchWorkflow, opt: Options, noise: dict[str, Any],
             steps: list[dict[str, Any]]) -> dict[str, Any]:
+    # ghostrun's sources decide; a commit of other files (this bench's) changes nothing
+    stamps = {s["code"]["sources"] for s in steps if "code" in s}
+    record = {"workflow": wf.name, "description": wf.description, "rows": opt.rows,
+              "code_changed": len(stamps) > 1, "code": sorted(stamps), "noise": noise,
+              "steps": steps}
+    return judge_session(record)
+
+
+def judge_session(record: dict[str, Any]) -> dict[str, Any]:
+    """Grade every step of a session record (raw figures in, judged figures added), so a
+    saved session can be judged again under a newer judge."""
+    steps, noise = record["steps"], record["noise"]
     baseline = steps[0]["plain"]["metric"] if steps else None
     sigma, tau = noise_threshold([*noise["values"], baseline] if baseline is not None else [])
     goal = next((s["cold"]["goal"] for s in steps if s["cold"]["goal"]), "max")
@@ -163,12 +175,8 @@ def _judged(wf: BenchWorkflow, opt: Options, noise: dict[str, Any],
             i = judged["verdict"]["index"]
             judged["verdict"]["wall_seconds"] = wall[i]
             judged["verdict"]["wall_ratio"] = wall[i] / step["plain"]["seconds"]
-    # ghostrun's sources decide; a commit of other files (this bench's) changes nothing
-    stamps = {s["code"]["sources"] for s in steps if "code" in s}
-    return {"workflow": wf.name, "description": wf.description, "rows": opt.rows,
-            "code_changed": len(stamps) > 1, "code": sorted(stamps),
-            "goal": goal, "noise": {**noise, "baseline": baseline, "sigma": sigma, "tau": tau},
-            "steps": steps}
+    return {**record, "goal": goal,
+            "noise": {**noise, "baseline": baseline, "sigma": sigma, "tau": tau}}
 
 
 def _exact(rec: dict[str, Any], truth: float | None, primary: str) -> bool | None:

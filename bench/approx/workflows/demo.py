@@ -11,10 +11,13 @@ from __future__ import annotations
 from pathlib import Path
 
 from bench.approx.workflows.spec import BenchWorkflow, edit
-from ghostrun.demo import TEMPLATE_DIR
 from ghostrun.demo.data import write_demo_data
 
 __all__ = ["WORKFLOW"]
+
+# A frozen copy of the demo template as this session was written for (the template itself
+# moves on: its edits would stop applying, and results would stop being comparable).
+TEMPLATE = Path(__file__).resolve().parent / "demo_pipeline.py"
 
 _LGBM = '''    clf = LGBMClassifier(
         num_leaves=num_leaves,
@@ -96,8 +99,8 @@ def _data(cache: Path, rows: int) -> dict[str, Path]:
 
 WORKFLOW = BenchWorkflow(
     name="demo",
-    description="ghostrun/demo/template: census + orders, LightGBM 800 rounds (9 edits)",
-    template=(TEMPLATE_DIR / "pipeline.py").read_text(encoding="utf-8"),
+    description="the demo template (frozen copy): census + orders, LightGBM 800 rounds (9 edits)",
+    template=TEMPLATE.read_text(encoding="utf-8"),
     edits=EDITS,
     kinds=KINDS,
     data=_data,
