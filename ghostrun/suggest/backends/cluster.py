@@ -103,10 +103,12 @@ class DaskBackend:
         client.register_plugin(TrialCopies(), name=TrialCopies.name)
 
     @classmethod
-    def connect(cls, address: str, **options: Any) -> DaskBackend:
+    def connect(
+        cls, address: str, *, timeout: float = CONNECT_TIMEOUT, **options: Any
+    ) -> DaskBackend:
         """A back end with its own client of the scheduler at `address`."""
         try:
-            client = Client(address, timeout=CONNECT_TIMEOUT, set_as_default=False)
+            client = Client(address, timeout=timeout, set_as_default=False)
         except (OSError, TimeoutError) as exc:
             raise ClusterError(
                 f"cannot reach the Dask scheduler at {address} ({exc}); start it, or fix the "

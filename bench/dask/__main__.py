@@ -1,0 +1,3 @@
+from bench.dask.main import main
+
+raise SystemExit(main())
