@@ -12,6 +12,7 @@ import platform
 import shlex
 import sys
 import time
+import warnings
 from importlib import metadata
 from pathlib import Path
 
@@ -52,6 +53,7 @@ def _parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    warnings.filterwarnings("ignore", module="sklearn")  # convergence chatter of variants
     workflows = select(args.workflows)
     args.workdir.mkdir(parents=True, exist_ok=True)
     command = "python -m bench.suggest " + shlex.join(

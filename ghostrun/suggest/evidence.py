@@ -7,7 +7,8 @@ no seeds: it borrows the error of the same variant's seeded sample rung (shrunk 
 on this version. Most nearby moves change little, so the small end of that spread is how
 much a move changes the metric by chance: for noise N(0, σ), P(|δ| < 0.3186 σ) = 1/4, so
 the lower quartile of |δ| over 0.3186 estimates σ (moves that change nothing at all, exact
-zeros, are no noise and left out).
+zeros, are no noise and left out). For a combination, the move is what it adds to its
+largest measured part.
 
 A gain must clear the noise by a margin: the Student t value of its seeds, else 2 — or
 more when many variants were measured on full data, since the best of N noisy deltas
@@ -16,9 +17,10 @@ lands about √(2 ln N) standard errors high by chance alone.
 
 from __future__ import annotations
 
+import json
 import math
 import statistics
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from ghostrun.approx.ladder import critical_value
@@ -74,11 +76,13 @@ class Evidence:
 def evidence(history: History, base: str) -> list[Evidence]:
     """The evidence for every variant of `base` with a trial on it."""
     trials = history.trials(base_version=base)
-    noise = noise_spread(trials)
+    records = history.variants(base_version=base)
+    variants = {r.variant_id: v for r in records if (v := _variant(r)) is not None}
+    noise = noise_spread(trials, {k: part_keys(v) for k, v in variants.items()})
     measured_full = len({t.variant_id for t in trials if t.fidelity.is_full})
     z_full = max(Z_BORROWED, math.sqrt(2 * math.log(max(measured_full, 1))))
     found = []
-    for record in history.variants(base_version=base):
+    for record in records:
         mine = [t for t in trials if t.variant_id == record.variant_id]
         judged = _judge(record, mine, noise, z_full)
         if judged is not None:
@@ -86,17 +90,34 @@ def evidence(history: History, base: str) -> list[Evidence]:
     return found
 
 
-def noise_spread(trials: Sequence[TrialRecord]) -> float | None:
-    """σ of a full-data delta by chance, from the lower quartile of their sizes, or None
-    with too few of them."""
+def noise_spread(
+    trials: Sequence[TrialRecord], parts: Mapping[str, frozenset[str]] | None = None
+) -> float | None:
+    """σ of a full-data delta by chance, from the lower quartile of the sizes of the last
+    moves' effects, or None with too few of them. A move's effect is its delta less that of
+    its largest measured part (`parts`: variant id → its parts' keys), so that walking on
+    from a big finding does not count the finding's own gain again and again."""
     latest: dict[str, float] = {}
     for t in trials:  # newest first
         if t.fidelity.is_full and t.status == "ok" and t.delta is not None:
-            latest.setdefault(t.variant_id, abs(t.delta))
-    sizes = sorted(d for d in latest.values() if d > 1e-12)
+            latest.setdefault(t.variant_id, t.delta)
+    parts = parts or {}
+    sizes = []
+    for variant_id, delta in latest.items():
+        mine = parts.get(variant_id, frozenset())
+        below = [v for v in latest if v != variant_id and parts.get(v, frozenset()) < mine]
+        parent = max(below, key=lambda v: len(parts[v]), default=None)
+        size = abs(delta - (latest[parent] if parent is not None else 0.0))
+        if size > 1e-12:
+            sizes.append(size)
     if len(sizes) < MIN_SPREAD_TRIALS:
         return None
-    return statistics.quantiles(sizes, n=4, method="inclusive")[0] / QUARTILE_Z
+    return statistics.quantiles(sorted(sizes), n=4, method="inclusive")[0] / QUARTILE_Z
+
+
+def part_keys(variant: Variant) -> frozenset[str]:
+    """A variant's parts, comparable across variants (a pair's parts are single changes)."""
+    return frozenset(json.dumps(p, sort_keys=True, default=str) for p in variant.parts)
 
 
 def _judge(

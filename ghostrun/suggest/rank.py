@@ -15,14 +15,20 @@ one suggestion, the better ranked.
 
 from __future__ import annotations
 
-import json
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from ghostrun.history import History, TrialRecord
-from ghostrun.suggest.evidence import CONFIRMED, LIKELY, UNCONFIRMED, Evidence, evidence
+from ghostrun.suggest.evidence import (
+    CONFIRMED,
+    LIKELY,
+    UNCONFIRMED,
+    Evidence,
+    evidence,
+    part_keys,
+)
 from ghostrun.suggest.variant import Variant
 from ghostrun.workflow.types import VersionSnapshot
 from ghostrun.workflow.version import Version
@@ -86,7 +92,8 @@ def suggestions(history: History, version: VersionRef = None, n: int = 10) -> li
     if base is None:
         return []
     measured = evidence(history, base)
-    ranked = [_Ranked.of(e, measured) for e in measured if e.tier is not None]
+    places: dict[str, _Ranked] = {}
+    ranked = [_place(e, measured, places) for e in measured if e.tier is not None]
     ranked.sort(key=lambda r: (r.tier, -r.score, r.evidence.record.variant_id))
     return [r.suggestion(rank) for rank, r in enumerate(_distinct(ranked)[:n], start=1)]
 
@@ -109,22 +116,13 @@ class _Ranked:
     score: float
     simpler: Evidence | None = None
 
-    @classmethod
-    def of(cls, e: Evidence, measured: Sequence[Evidence]) -> _Ranked:
-        tier, score = e.tier if e.tier is not None else UNCONFIRMED, e.score
-        part = _best_part(e, measured)
-        if part is not None and not _clears(e, part):
-            # No better than the part alone: never ranked as confirmed, nor above it.
-            return cls(e, max(tier, part.tier or UNCONFIRMED, LIKELY), min(score, part.score), part)
-        return cls(e, tier, score)
-
     def suggestion(self, rank: int) -> Suggestion:
         e, record = self.evidence, self.evidence.record
         return Suggestion(
             rank=rank, variant=e.variant, description=record.description,
             op=",".join(record.ops), location=record.location,
             expected_delta=float(e.best.delta or 0.0), uncertainty=e.error,
-            fidelities=e.fidelities, runs=e.runs, confirmed_full=e.tier == CONFIRMED,
+            fidelities=e.fidelities, runs=e.runs, confirmed_full=self.tier == CONFIRMED,
             seconds=e.seconds, why=self._why(), base_version=record.base_version,
             base_fingerprints=record.base_fingerprints,
         )  # fmt: skip
@@ -143,23 +141,33 @@ class _Ranked:
         else:
             text = f"unconfirmed: {delta} on {where} is within noise"
         if self.simpler is not None:
-            text += f"; no clear gain over {self.simpler.record.description} alone"
+            simpler = self.simpler.record.description
+            return f"unconfirmed: {delta} on {where}, no clear gain over {simpler} alone"
         return text
 
 
-def _key(part: Mapping[str, Any]) -> str:
-    return json.dumps(part, sort_keys=True, default=str)
+def _place(e: Evidence, measured: Sequence[Evidence], places: dict[str, _Ranked]) -> _Ranked:
+    """`e`'s tier and score; a combination that does not clearly beat its best measured
+    part takes the part's place (never confirmed), just behind it."""
+    key = e.record.variant_id
+    if key not in places:
+        tier = e.tier if e.tier is not None else UNCONFIRMED
+        part = _best_part(e, measured)
+        if part is not None and not _clears(e, part):
+            behind = _place(part, measured, places)
+            tier = max(tier, min(behind.tier, UNCONFIRMED), LIKELY)
+            places[key] = _Ranked(e, tier, behind.score - 1e-9 * len(e.variant.parts), part)
+        else:
+            places[key] = _Ranked(e, tier, e.score)
+    return places[key]
 
 
 def _best_part(e: Evidence, measured: Sequence[Evidence]) -> Evidence | None:
     """The best measured variant made of a strict subset of `e`'s parts."""
-    mine = {_key(p) for p in e.variant.parts}
+    mine = part_keys(e.variant)
     if len(mine) < 2:
         return None
-    parts = [
-        m for m in measured
-        if m.gain is not None and {_key(p) for p in m.variant.parts} < mine
-    ]  # fmt: skip
+    parts = [m for m in measured if m.gain is not None and part_keys(m.variant) < mine]
     return max(parts, key=lambda m: m.score, default=None)
 
 

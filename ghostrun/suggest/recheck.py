@@ -1,5 +1,4 @@
-"""Carrying findings over: earlier versions' best variants re-expressed on the current one,
-and one more step along an improving knob's direction.
+"""Carrying findings over: earlier versions' best variants re-expressed on the current one.
 
 Once the user's code moves on, a variant measured on an earlier version is stale as a
 measurement (its base is gone) but still evidence: the same move often helps again. A knob
@@ -11,11 +10,12 @@ the overlay refuses those that no longer apply.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping
 from typing import Any
 
 from ghostrun.errors import WorkflowError
 from ghostrun.history import History
+from ghostrun.suggest.combine import from_json
 from ghostrun.suggest.rank import suggestions
 from ghostrun.suggest.variant import Variant
 from ghostrun.workflow.graph import Workflow
@@ -35,12 +35,28 @@ def reexpress(change: Change, workflow: Workflow) -> dict[str, Any] | None:
             return None
         return {**change, "old": knob.value}
     if kind == "pair":
-        parts = [reexpress(p, workflow) for p in change.get("parts") or []]
-        kept = [p for p in parts if p is not None]
-        if len(kept) == len(parts) and len(kept) >= 2:
+        kept = _parts_that_apply(change.get("parts") or [], workflow)
+        if len(kept) >= 2:
             return {**change, "parts": kept}
-        return kept[0] if len(kept) == 1 else None
+        return kept[0] if kept else None
     return dict(change)
+
+
+def _parts_that_apply(parts: list[Change], workflow: Workflow) -> list[dict[str, Any]]:
+    """Each part re-expressed on the workflow the parts before it produce (a knob of a
+    swapped-in estimator exists only after the swap); parts that no longer apply go."""
+    kept = []
+    for part in parts:
+        again = reexpress(part, workflow)
+        single = from_json(again)
+        if again is None or single is None:
+            continue
+        try:
+            workflow = single.apply_to(workflow)
+        except WorkflowError:
+            continue
+        kept.append(again)
+    return kept
 
 
 def _same(a: Any, b: Any) -> bool:
@@ -57,54 +73,9 @@ def earlier_findings(history: History, base: str, workflow: Workflow, n: int) ->
     found: dict[str, Variant] = {}
     for earlier in bases:
         for suggestion in suggestions(history, earlier, n=n):
-            variant = _variant(reexpress(suggestion.variant.to_json(), workflow))
+            variant = from_json(reexpress(suggestion.variant.to_json(), workflow))
             if variant is not None and variant.id not in found:
                 found[variant.id] = variant
             if len(found) >= n:
                 return list(found.values())
     return list(found.values())
-
-
-def further_steps(
-    variant: Variant, workflow: Workflow, generate: Callable[[Workflow], Sequence[Variant]]
-) -> list[Variant]:
-    """For a numeric knob move that helped, the generator's next moves of the same knob in
-    the same direction from the variant, re-expressed as single moves from `workflow`."""
-    change = variant.to_json()
-    if change.get("kind") != "knob":
-        return []
-    direction = _direction(change)
-    if direction == 0:
-        return []
-    try:
-        moved = variant.apply_to(workflow)
-    except WorkflowError:
-        return []
-    steps = []
-    for nxt in generate(moved):
-        c = nxt.to_json()
-        same_knob = c.get("kind") == "knob" and (c.get("op"), c.get("knob")) == (
-            change.get("op"), change.get("knob"),
-        )  # fmt: skip
-        if same_knob and _direction(c) == direction:
-            further = _variant({**c, "old": change.get("old")})
-            if further is not None:
-                steps.append(further)
-    return steps
-
-
-def _direction(change: Change) -> int:
-    old, new = change.get("old"), change.get("new")
-    numbers = [v for v in (old, new) if isinstance(v, int | float) and not isinstance(v, bool)]
-    if len(numbers) != 2:
-        return 0
-    return (new > old) - (new < old)  # type: ignore[operator]
-
-
-def _variant(change: Change | None) -> Variant | None:
-    if change is None:
-        return None
-    try:
-        return Variant.from_json(change)
-    except (WorkflowError, ValueError, KeyError, TypeError):
-        return None

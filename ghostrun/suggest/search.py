@@ -9,7 +9,9 @@ Every trial is paired with the base version on the same rows and seeds (`trials`
 
 New single moves come from `generate.neighbours`, picked by a surrogate fitted on every
 trial in the history (`surrogate`) with some diversity. Pairs of the best single moves, and
-further steps along an improving knob's direction, join as they appear. When the user's
+further steps along an improving knob's direction, join as they appear (`combine`); once
+the nearby moves are used up, the search walks on from its best finding, trying that
+finding's own neighbours composed with it, for as long as the budget lasts. When the user's
 version moved on, the best findings on earlier versions are re-expressed on this one and
 measured first. Everything is recorded in the history, so a search interrupted at any
 point resumes from there (measured trials are not run again) and `rank` needs nothing else.
@@ -17,7 +19,6 @@ point resumes from there (measured trials are not run again) and `rank` needs no
 
 from __future__ import annotations
 
-import math
 import random
 import time
 from collections.abc import Callable, Sequence
@@ -28,17 +29,18 @@ from ghostrun.engine.costs import CostModel
 from ghostrun.engine.session import Session
 from ghostrun.errors import GhostrunError, RunCancelled, UserCodeError, WorkflowError
 from ghostrun.history import History, TrialRecord
-from ghostrun.suggest.halving import ETA, Rung, Score, plan_rungs, promote
-from ghostrun.suggest.recheck import earlier_findings, further_steps
+from ghostrun.suggest.combine import around, combined, from_json, further_steps
+from ghostrun.suggest.frontier import Frontier, VariantState
+from ghostrun.suggest.halving import Rung, plan_rungs
+from ghostrun.suggest.recheck import earlier_findings
 from ghostrun.suggest.surrogate import (
     Observation,
     Surrogate,
     choose,
     expected_improvement,
-    group_of,
 )
 from ghostrun.suggest.trials import RUN_OVERHEAD, BaseFailed, Measured, Trials
-from ghostrun.suggest.variant import Variant, pair
+from ghostrun.suggest.variant import Variant
 from ghostrun.workflow.graph import Workflow
 from ghostrun.workflow.ondemand import real_workflow
 from ghostrun.workflow.types import FULL, Fidelity
@@ -96,31 +98,6 @@ def explore(
     return search.run(rungs)
 
 
-@dataclass
-class _State:
-    """One variant of the base: what each rung measured."""
-
-    variant: Variant
-    results: dict[int, Measured | TrialRecord] = field(default_factory=dict)
-
-    def gain(self, rung: int) -> float | None:
-        found = self.results.get(rung)
-        return None if found is None or found.status != "ok" else found.gain
-
-    def score(self, rung: int) -> Score:
-        found = self.results.get(rung)
-        return Score(self.variant.id, self.gain(rung), found.uncertainty if found else None)
-
-    @property
-    def top(self) -> int:
-        return max(self.results, default=-1)
-
-    def hopeful(self) -> bool:
-        """Still possibly an improvement at the highest rung it reached."""
-        top = self.top
-        return top >= 0 and bool(promote([self.score(top)], keep=1))
-
-
 class _Search:
     """Responsibilities: hold one exploration's state (variants by rung, queues, surrogate)
     and choose the next trial within the time left."""
@@ -143,11 +120,12 @@ class _Search:
         self.trials_done = 0
         self.slowness = 1.0  # measured / predicted trial seconds, smoothed
         self._generated = False
-        self.states: dict[str, _State] = {}
+        self.frontier = Frontier(rungs=1)
         self.fresh: dict[str, Variant] = {}  # single moves not measured yet
         self.queue: list[Variant] = []  # next new variants, in order
         self.dead: set[str] = set()  # variants that do not apply
         self.extended: set[str] = set()
+        self.centres: set[str] = set()  # variants the search walked on from
         self.observations: list[Observation] = []
         self._fitted_on = -1
 
@@ -165,6 +143,7 @@ class _Search:
             self.generate = self._given or _neighbours(self.session, version)
             self._learn_costs()
             self.rungs = list(rungs) if rungs else self._plan()
+            self.frontier.rungs = len(self.rungs)
             self._restore()
             stopped = self._loop()
         except RunCancelled:
@@ -224,18 +203,17 @@ class _Search:
                 state.results[index[trial.fidelity]] = trial
         self.queue.extend(self._rechecks())
 
-    def _state_for(self, variant_id: str, change: Any) -> _State | None:
-        if variant_id not in self.states:
-            variant = self.fresh.pop(variant_id, None) or _from_json(change)
-            if variant is None:
-                return None
-            self.states[variant_id] = _State(variant)
-        return self.states[variant_id]
+    def _state_for(self, variant_id: str, change: Any) -> VariantState | None:
+        state = self.frontier.get(variant_id)
+        if state is None:
+            variant = self.fresh.pop(variant_id, None) or from_json(change)
+            state = None if variant is None else self.frontier.add(variant)
+        return state
 
     def _rechecks(self) -> list[Variant]:
         base = self.trials.base.version_id
         found = earlier_findings(self.history, base, self.workflow, RECHECK)
-        return [v for v in found if v.id not in self.states]
+        return [v for v in found if v.id not in self.frontier]
 
     # -- the loop -------------------------------------------------------------------
 
@@ -265,7 +243,7 @@ class _Search:
     def _record(self, measured: Measured, rung: int) -> None:
         variant = measured.variant
         self.fresh.pop(variant.id, None)
-        self.states.setdefault(variant.id, _State(variant)).results[rung] = measured
+        self.frontier.add(variant).results[rung] = measured
         self.trials_done += 1
         if measured.gain is not None and measured.status == "ok":
             self.observations.append(
@@ -280,7 +258,7 @@ class _Search:
         """Predicted seconds of a trial (with the base runs it still needs), corrected by
         how far earlier predictions were off."""
         r = self.rungs[rung]
-        state = self.states.get(variant.id)
+        state = self.frontier.get(variant.id)
         lower = [i for i in (state.results if state else ()) if i < rung]
         if state is not None and lower:
             # Its own time at a lower rung says more than the operator's history (an
@@ -300,10 +278,10 @@ class _Search:
         """The next trial that fits in the time left: a promotion, else a new variant
         (unless the time left is needed to confirm the best finding so far)."""
         left = self._left()
-        for variant, rung in self._promotions():
+        for variant, rung in self.frontier.promotions():
             if self._cost(variant, rung) <= left:
                 return variant, rung
-        finishing = self._finisher()
+        finishing = self.frontier.finisher()
         reserve = self._cost(*finishing) if finishing else 0.0
         new = self._new_variant()
         if new is not None and self._cost(new, 0) + reserve <= left:
@@ -315,34 +293,8 @@ class _Search:
         return None
 
     def _anything_left(self) -> bool:
-        return bool(self.fresh or self.queue or self._promotions() or self._finisher())
-
-    def _promotions(self) -> list[tuple[Variant, int]]:
-        """ASHA: at each rung (highest first), the best third of those measured there that
-        may still improve and have not yet run at the next rung."""
-        found = []
-        for rung in reversed(range(len(self.rungs) - 1)):
-            measured = [s for s in self.states.values() if rung in s.results]
-            keep = len(measured) // ETA
-            for key in promote([s.score(rung) for s in measured], keep=keep):
-                state = self.states[key]
-                if rung + 1 not in state.results:
-                    found.append((state.variant, rung + 1))
-        return found
-
-    def _finisher(self) -> tuple[Variant, int] | None:
-        """Near the end of the budget: the best variant not yet confirmed on full data
-        among the best third (rounded up) of its rung, one rung up."""
-        best: tuple[tuple[int, float], Variant, int] | None = None
-        for rung in range(len(self.rungs) - 1):
-            measured = [s for s in self.states.values() if rung in s.results]
-            for key in promote([s.score(rung) for s in measured]):
-                state = self.states[key]
-                if state.top == rung:
-                    rank = (rung, state.gain(rung) or 0.0)
-                    if best is None or rank > best[0]:
-                        best = (rank, state.variant, rung + 1)
-        return None if best is None else (best[1], best[2])
+        frontier = self.frontier
+        return bool(self.fresh or self.queue or frontier.promotions() or frontier.finisher())
 
     # -- choosing new variants ------------------------------------------------------------
 
@@ -352,83 +304,49 @@ class _Search:
                 self.queue.extend(self._pairs_and_steps())
             if not self.queue:
                 self.queue.extend(self._picks())
+            if not self.queue and self._walk_on():
+                continue
             if not self.queue:
                 return None
             variant = self.queue[0]
-            if variant.id in self.states or variant.id in self.dead:
+            if not self._untried(variant):
                 self.queue.pop(0)
                 continue
             return variant
-
-    def _best(self, multi: bool, k: int) -> list[_State]:
-        """The `k` best hopeful variants with a positive gain (single moves, or combined
-        ones with `multi`), by the highest rung reached, then the gain there."""
-        found = [
-            s for s in self.states.values()
-            if (s.variant.kind == "pair") == multi and s.hopeful() and (s.gain(s.top) or 0) > 0
-        ]  # fmt: skip
-        found.sort(key=lambda s: (-s.top, -(s.gain(s.top) or 0.0)))
-        return found[:k]
 
     def _pairs_and_steps(self) -> list[Variant]:
         """Pairs of the best single moves (they interact), the best combination so far
         with one more of them (a greedy path), and one more step along each improving
         knob's direction."""
-        singles = self._best(False, PAIR_FROM)
+        singles = self.frontier.best(combined=False, k=PAIR_FROM)
         combos = [(a, b) for i, a in enumerate(singles) for b in singles[i + 1 :]]
-        combos += [(c, s) for c in self._best(True, 1) for s in singles]
-        found = [v for a, b in combos if (v := self._combined(a.variant, b.variant))]
+        combos += [(c, s) for c in self.frontier.best(combined=True, k=1) for s in singles]
+        found = [v for a, b in combos if (v := combined(a.variant, b.variant)) and self._untried(v)]
         for state in singles:
-            if state.variant.id not in self.extended and self._climbing(state):
+            if state.variant.id not in self.extended and self.frontier.climbing(state):
                 self.extended.add(state.variant.id)
                 steps = further_steps(state.variant, self.workflow, self.generate)
                 found.extend(step for step in steps if self._untried(step))
         return found
 
-    def _climbing(self, state: _State) -> bool:
-        """A knob move is worth extending again only while it clearly beats the shorter
-        move of the same knob before it (by 1% of its gain): a plateau (a ridge penalty
-        already near zero) ends the walk instead of stepping on to the knob's bound."""
-        before = self._shorter(state)
-        if before is None:
-            return True
-        rung = min(state.top, before.top)
-        mine, theirs = state.gain(rung), before.gain(rung)
-        if mine is None or theirs is None:
-            return False
-        return mine > theirs + 0.01 * abs(theirs)
-
-    def _shorter(self, state: _State) -> _State | None:
-        """The measured move of the same knob, same start, nearest short of this one."""
-        change = state.variant.to_json()
-        if change.get("kind") != "knob":
-            return None
-        old, new = change.get("old"), change.get("new")
-        best: tuple[float, _State] | None = None
-        for other in self.states.values():
-            c = other.variant.to_json()
-            same = c.get("kind") == "knob" and (c.get("op"), c.get("knob"), c.get("old")) == (
-                change.get("op"), change.get("knob"), old,
-            )  # fmt: skip
-            between = same and _strictly_between(c.get("new"), old, new)
-            if between and other.top >= 0:
-                distance = abs(_log(new) - _log(c.get("new")))
-                if best is None or distance < best[0]:
-                    best = (distance, other)
-        return None if best is None else best[1]
-
-    def _combined(self, a: Variant, b: Variant) -> Variant | None:
-        """`a` then `b`, unless they clash or were tried already."""
-        if _clash(a, b):
-            return None
-        try:
-            both = pair(a, b)
-        except (WorkflowError, ValueError):
-            return None
-        return both if self._untried(both) else None
-
     def _untried(self, variant: Variant) -> bool:
-        return variant.id not in self.states and variant.id not in self.dead
+        return variant.id not in self.frontier and variant.id not in self.dead
+
+    def _walk_on(self) -> bool:
+        """The nearby moves are used up: take the best finding not walked from yet as the
+        new centre, its own neighbours (composed with it) the new candidates."""
+        leaders = self.frontier.best(combined=False, k=3) + self.frontier.best(combined=True, k=3)
+        leaders.sort(key=lambda s: (-s.top, -(s.gain(s.top) or 0.0)))
+        for state in leaders:
+            if state.variant.id in self.centres:
+                continue
+            self.centres.add(state.variant.id)
+            for variant in around(state.variant, self.workflow, self.generate):
+                if self._untried(variant):
+                    self.fresh.setdefault(variant.id, variant)
+            if self.fresh:
+                return True
+        return False
 
     def _picks(self) -> list[Variant]:
         """A batch of untried single moves: expected improvement from the surrogate (refit
@@ -443,7 +361,7 @@ class _Search:
             self._fitted_on = len(self.observations)
         if self.surrogate.fitted:
             first = self.rungs[0].fidelity
-            best = max([0.0, *(s.gain(0) or 0.0 for s in self.states.values())])
+            best = max([0.0, *(s.gain(0) or 0.0 for s in self.frontier)])
             predictions = self.surrogate.predict(changes, first)
             scores = [expected_improvement(p, best) for p in predictions]
         picks = choose(changes, scores, PICK_BATCH, self.rng)
@@ -454,10 +372,6 @@ class _Search:
     def _report(
         self, version_id: str | None, stopped: str, rungs: list[Rung], error: str | None
     ) -> ExploreReport:
-        best = sorted(
-            (s for s in self.states.values() if s.top >= 0 and s.gain(s.top) is not None),
-            key=lambda s: (-s.top, -(s.gain(s.top) or 0.0)),
-        )[:5]
         return ExploreReport(
             version_id=version_id,
             stopped=stopped,
@@ -465,41 +379,9 @@ class _Search:
             runs=getattr(getattr(self, "trials", None), "runs", 0),
             seconds=time.monotonic() - self.started,
             rungs=[r.fidelity for r in rungs],
-            best=[_summary(s) for s in best],
+            best=self.frontier.leaders(5),
             error=error,
         )
-
-
-def _clash(a: Variant, b: Variant) -> bool:
-    """Two variants move the same thing, or one swaps an estimator the other tunes (the
-    swap drops or renames the other's keywords)."""
-    groups = {str(group_of(p)) for p in a.parts}
-    if any(str(group_of(p)) in groups for p in b.parts):
-        return True
-    swapped = {p["op"] for v in (a, b) for p in v.parts if p.get("kind") == "estimator"}
-    touched = [p["op"] for v in (a, b) for p in v.parts]
-    return any(touched.count(op) > 1 for op in swapped)
-
-
-def _strictly_between(value: Any, a: Any, b: Any) -> bool:
-    numbers = [v for v in (value, a, b) if isinstance(v, int | float) and not isinstance(v, bool)]
-    return len(numbers) == 3 and min(a, b) < value < max(a, b)
-
-
-def _log(value: Any) -> float:
-    return math.log(value) if isinstance(value, int | float) and value > 0 else float(value)
-
-
-def _summary(state: _State) -> dict[str, Any]:
-    top = state.results[state.top]
-    return {
-        "variant_id": state.variant.id,
-        "description": state.variant.describe(),
-        "fidelity": top.fidelity.to_json() if isinstance(top, TrialRecord) else
-        top.rung.fidelity.to_json(),
-        "delta": top.delta,
-        "uncertainty": top.uncertainty,
-    }  # fmt: skip
 
 
 def _neighbours(session: Session, version: Version) -> Generate:
@@ -512,10 +394,3 @@ def _neighbours(session: Session, version: Version) -> Generate:
     except (UserCodeError, GhostrunError):
         feed = None  # the version's own failure shows when the base runs
     return lambda workflow: neighbours(workflow, feed)
-
-
-def _from_json(change: Any) -> Variant | None:
-    try:
-        return Variant.from_json(change)
-    except (WorkflowError, ValueError, KeyError, TypeError):
-        return None
