@@ -1,8 +1,10 @@
 """A session: one project's history and store, and the user-facing run of a version.
 
 The CLI opens one per command; the daemon's run worker keeps one alive across saves.
-A run loads the workflow fresh, fingerprints it, classifies it against the previous user
-run, executes its stages, and records everything in the history.
+A run loads the workflow fresh (or, in a fresh process whose workflow provably did not
+change, reuses the recorded version without importing it: `workflow.quickload`),
+fingerprints it, classifies it against the previous user run, executes its stages, and
+records everything in the history.
 """
 
 from __future__ import annotations
