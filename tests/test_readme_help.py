@@ -66,8 +66,10 @@ def shown_options(command: click.Command, prog: str) -> list[click.Option]:
     """The options `--help` shows for `command` (checked against the help text itself)."""
     ctx = click.Context(command, info_name=prog)
     help_text = command.get_help(ctx)
+    helps = {"--help", "-h"}
     options = [p for p in command.get_params(ctx)
-               if isinstance(p, click.Option) and not p.hidden and p.name not in HELP]
+               if isinstance(p, click.Option) and not p.hidden and p.name not in HELP
+               and not helps & set(p.opts)]
     for option in options:
         assert all(flag in help_text for flag in option.opts), (prog, option.opts)
     return options
