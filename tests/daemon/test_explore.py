@@ -35,6 +35,9 @@ def test_idle_exploration_finds_the_fix_and_apply_serves_it_from_the_cache(
 
 def test_a_save_stops_exploration_at_once(daemon: DaemonHarness) -> None:
     daemon.edit("pipeline.py", GOOD, BAD)
+    # slow fits, so the exploration cannot run out of variants before the save
+    slow = "    import time; time.sleep(1)\n    return LogisticRegression"
+    daemon.edit("pipeline.py", "    return LogisticRegression", slow)
     daemon.up("--idle-after", "1", "--explore-budget", "600")
     with daemon.client() as client, client.events() as stream:
         finished_run(stream)
