@@ -47,6 +47,7 @@ class Policy:
     sensitive_second: tuple[float, float] | None = None
     prior_edits: int = 8  # earlier edits whose seed spread a one-seed report borrows (0: none)
     prior_min: int = 2  # ... and how many of them it needs
+    bias: bool = False  # a bias allowance learnt from earlier edits' stage vs full deltas
 
 
 def _sensitive(version: dict[str, Any]) -> bool:
@@ -98,6 +99,19 @@ def _plan(policy: Policy, sensitive: bool) -> list[tuple[float, float, int, bool
     return plan
 
 
+def _bias(policy: Policy, earlier: list[tuple[dict, dict]], f: float, b: float
+          ) -> float | None:
+    """How far this fidelity's mean paired delta has been from the full delta, at most,
+    over earlier edits (as the ladder reads it from the history)."""
+    gaps = []
+    for parent, child in earlier[-policy.prior_edits:]:
+        d = _deltas(child, parent, f, b, policy.seeds)
+        if d:
+            gaps.append(abs(statistics.fmean(d) - (child["full"]["metric"] -
+                                                   parent["full"]["metric"])))
+    return max(gaps) if len(gaps) >= policy.prior_min else None
+
+
 def evaluate_edit(policy: Policy, parent: dict, child: dict, tau: float, plain: float,
                   earlier: list[tuple[dict, dict]]) -> dict[str, Any]:
     goal = child["goal"]
@@ -113,7 +127,8 @@ def evaluate_edit(policy: Policy, parent: dict, child: dict, tau: float, plain: 
                 ran.add((f, b, s))
                 t += _seconds(runs[s])
         spread = _seed_spread(policy, earlier, f, b) if policy.prior_edits else None
-        ev = StageEvidence(f, b, _deltas(child, parent, f, b, seeds), spread)
+        bias = _bias(policy, earlier, f, b) if policy.bias else None
+        ev = StageEvidence(f, b, _deltas(child, parent, f, b, seeds), spread, bias)
         c = judge([*kept, ev], goal, sensitive=guarded)
         if c is None:
             continue
@@ -160,20 +175,15 @@ def _fmt(g: dict[str, int]) -> str:
 POLICIES = [
     Policy("before: 0.05x.25x3, 0.2x.5", provisional=False, guard_sensitive=False,
            prior_edits=0),
-    Policy("S .25/.25 guard-sens", second=(0.2, 0.25)),
-    Policy("S .25/.25 guard-all", second=(0.2, 0.25), guard_all=True),
-    Policy("S .25/.25 noguard", second=(0.2, 0.25), guard_sensitive=False),
-    Policy("S 1/1 guard-sens", first=(0.05, 1.0), second=(0.2, 1.0)),
-    Policy("S 1/1 guard-all", first=(0.05, 1.0), second=(0.2, 1.0), guard_all=True),
-    Policy("S 1/1 noguard", first=(0.05, 1.0), second=(0.2, 1.0), guard_sensitive=False),
-    Policy("S .25/1 guard-all", second=(0.2, 1.0), guard_all=True),
     Policy("S .25/1 guard-sens", second=(0.2, 1.0)),
-    Policy("S .25/.25, sens 1/1 guard-all", second=(0.2, 0.25), sensitive_first=(0.05, 1.0),
-           sensitive_second=(0.2, 1.0), guard_all=True),
-    Policy("S .25/.25, sens 1/1 guard-sens", second=(0.2, 0.25), sensitive_first=(0.05, 1.0),
-           sensitive_second=(0.2, 1.0)),
-    Policy("S 0.1 .25/.25 guard-all", first=(0.1, 0.25), second=(0.2, 0.25), guard_all=True),
-    Policy("S 0.1 1/1 guard-all", first=(0.1, 1.0), second=(0.2, 1.0), guard_all=True),
+    Policy("S .25/1 guard-sens +bias", second=(0.2, 1.0), bias=True),
+    Policy("S .25/1 guard-all +bias", second=(0.2, 1.0), bias=True, guard_all=True),
+    Policy("S .25/1 noguard +bias", second=(0.2, 1.0), bias=True, guard_sensitive=False),
+    Policy("S .25/.5 guard-sens +bias", second=(0.2, 0.5), bias=True),
+    Policy("S .25/.25 guard-sens +bias", second=(0.2, 0.25), bias=True),
+    Policy("S .25/1 guard-sens +bias 4 prior", second=(0.2, 1.0), bias=True, prior_edits=4),
+    Policy("S .25/1 guard-sens +bias 3 min", second=(0.2, 1.0), bias=True, prior_min=3),
+    Policy("S 0.1 1/1 guard-sens +bias", first=(0.1, 1.0), second=(0.2, 1.0), bias=True),
 ]
 
 

@@ -3,7 +3,9 @@
 From the history's runtime model the run's full time T is predicted. A short run (a few
 seconds; less in the hot worker, where a stage costs little besides its own compute) goes
 straight to full. Otherwise a first stage sized to about T/30 per seed, repeated on a few
-sample seeds so its delta has an uncertainty, then about T/5, then full. Stages are sized
+sample seeds so its delta has an uncertainty, at a quarter of the boosting budget; then
+about T/5 on rows only (the full budget: budget scaling is what turned capacity and
+rate edits the wrong way round on the fidelity bench), then full. Stages are sized
 on the whole workflow's predicted time, so consecutive versions land on the same
 fidelities; they snap to a fixed grid and prefer the fidelities the parent version ran at
 (within some slack), so that a stage's delta is paired: the parent was measured on the
@@ -21,9 +23,11 @@ FRACTION_GRID = (0.01, 0.02, 0.05, 0.1, 0.2, 0.3, 0.5)
 SHORT_RUN = 5.0  # seconds: below this, approximate stages are not worth their overhead
 SHORT_RUN_HOT = 1.5  # the same in the hot worker: intermediates in memory, no start-up
 FIRST_SHARE, SECOND_SHARE = 1 / 30, 1 / 5
-FIRST_BUDGET, SECOND_BUDGET = 0.25, 0.5
+FIRST_BUDGET, SECOND_BUDGET = 0.25, 1.0
 FIRST_SEEDS = 3
-PREFERRED_SLACK = 2.0  # a parent's fidelity may take this much over the share: pairing wins
+# A parent's fidelity may take up to this many times its share: without the parent's
+# result at the very same fidelity, a stage has no delta at all.
+PREFERRED_SLACK = 4.0
 UNKNOWN_FIRST = Fidelity(fraction=0.05, budget=FIRST_BUDGET)
 
 

@@ -11,14 +11,15 @@ from __future__ import annotations
 import statistics
 from collections import defaultdict
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from ghostrun.history import History, RunRecord
-from ghostrun.workflow.types import Fidelity
+from ghostrun.workflow.types import FULL, Fidelity
 
-__all__ = ["parent_fidelities", "parent_metric", "seed_spread"]
+__all__ = ["TrackRecord", "parent_fidelities", "parent_metric", "track_record"]
 
-SPREAD_EDITS = 8  # earlier edits a one-seed report borrows its error from
-SPREAD_MIN_EDITS = 2  # ... and how many it needs before it trusts them
+TRACK_EDITS = 8  # earlier edits whose record at a fidelity a verdict draws on
+TRACK_MIN_EDITS = 2  # ... and how many it needs before it trusts them
 _SCANNED_RUNS = 400
 
 
@@ -38,33 +39,53 @@ def parent_metric(
     return [m.get(primary) for m in found]
 
 
-def seed_spread(
-    history: History, fidelity: Fidelity, primary: str, *, exclude: str | None = None
-) -> float | None:
-    """How far one seed's paired delta may stray, from earlier edits: the largest standard
-    deviation over sample seeds of (version − parent) at this fidelity among the last
-    `SPREAD_EDITS` edits measured on two seeds or more (edits that changed nothing there,
-    deviation 0, are skipped). None until `SPREAD_MIN_EDITS` such edits exist.
+@dataclass(frozen=True)
+class TrackRecord:
+    """What earlier edits measured at one fidelity (None: too few of them to say).
 
-    The largest, not a typical one: edits differ (an estimator swap moves a model more
-    than a feature tweak), and a one-seed verdict should err towards "too close to call".
+    `seed_spread`: the largest standard deviation over sample seeds of one edit's paired
+    delta (version − parent); `bias`: the largest distance between an edit's mean paired
+    delta there and its full delta. The largest, not a typical one: edits differ (an
+    estimator swap moves a model more than a feature tweak), and an approximate verdict
+    should err towards "too close to call".
     """
+
+    seed_spread: float | None
+    bias: float | None
+
+
+def track_record(
+    history: History, fidelity: Fidelity, primary: str, *, exclude: str | None = None
+) -> TrackRecord:
+    """The last `TRACK_EDITS` edits' record at `fidelity` (edits that changed nothing
+    there are skipped); each figure needs `TRACK_MIN_EDITS` edits."""
     runs = history.runs(kind="user", status="ok", limit=_SCANNED_RUNS)
-    by_version = _seed_values(runs, fidelity, primary)
-    parents: dict[str, str | None] = {}
+    at = _seed_values(runs, fidelity, primary)
+    full = {v: seeds[0] for v, seeds in _seed_values(runs, FULL, primary).items() if 0 in seeds}
+    parents: dict[str, str] = {}
     for r in runs:
-        parents.setdefault(r.version_id, r.parent_id)
+        if r.parent_id is not None and r.parent_id != r.version_id:  # not a re-run
+            parents.setdefault(r.version_id, r.parent_id)
     spreads: list[float] = []
-    for version, values in by_version.items():  # newest first
-        parent = by_version.get(parents.get(version) or "")
+    gaps: list[float] = []
+    for version, values in at.items():  # newest first
+        parent_id = parents.get(version, "")
+        parent = at.get(parent_id)
         if version == exclude or parent is None:
             continue
-        deltas = [values[s] - parent[s] for s in values.keys() & parent.keys()]
-        if len(deltas) >= 2 and statistics.stdev(deltas) > 0:
+        deltas = [values[s] - parent[s] for s in sorted(values.keys() & parent.keys())]
+        whole = full[version] - full[parent_id] if {version, parent_id} <= full.keys() else None
+        if not deltas or (not any(deltas) and not whole):
+            continue
+        if len(spreads) < TRACK_EDITS and len(deltas) >= 2 and statistics.stdev(deltas) > 0:
             spreads.append(statistics.stdev(deltas))
-        if len(spreads) == SPREAD_EDITS:
-            break
-    return max(spreads) if len(spreads) >= SPREAD_MIN_EDITS else None
+        if len(gaps) < TRACK_EDITS and whole is not None:
+            gaps.append(abs(statistics.fmean(deltas) - whole))
+    return TrackRecord(_largest(spreads), _largest(gaps))
+
+
+def _largest(values: list[float]) -> float | None:
+    return max(values) if len(values) >= TRACK_MIN_EDITS else None
 
 
 def _seed_values(

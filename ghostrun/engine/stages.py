@@ -19,13 +19,19 @@ import statistics
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Literal
 
 from ghostrun.approx.ladder import Stage, plan_ladder, short_run
 from ghostrun.approx.scaling import has_budget
 from ghostrun.approx.sensitivity import scale_sensitive
 from ghostrun.engine.costs import CostModel
-from ghostrun.engine.pairing import parent_fidelities, parent_metric, seed_spread
+from ghostrun.engine.pairing import (
+    TrackRecord,
+    parent_fidelities,
+    parent_metric,
+    track_record,
+)
 from ghostrun.engine.results import Invocation, RunResult, StageResult
 from ghostrun.engine.session import RunKind, Session
 from ghostrun.engine.verdict import Comparison, StageEvidence, judge
@@ -111,8 +117,9 @@ class _Ladder:
     emit: StageCallback
     started: float = field(default_factory=time.perf_counter)
     evidence: list[StageEvidence] = field(default_factory=list)
+    records: dict[Fidelity, TrackRecord] = field(default_factory=dict)
 
-    @property
+    @cached_property
     def sensitive(self) -> bool:
         workflow = self.invocation.version.workflow
         return scale_sensitive(self.invocation.changes, workflow.operators)
@@ -162,12 +169,12 @@ class _Ladder:
         parent = parent_metric(history, parent_id, [r.fidelity for r in runs], primary)
         pairs = zip(runs, parent, strict=True)
         deltas = tuple(r.metrics[primary] - p for r, p in pairs if p is not None)
-        spread = None
-        if len(deltas) == 1:
-            version = self.invocation.version.version_id
-            spread = seed_spread(history, stage.fidelity, primary, exclude=version)
         f = stage.fidelity
-        return StageEvidence(f.fraction, f.budget, deltas, spread)
+        if f not in self.records:  # the same for both reports of a stage
+            version = self.invocation.version.version_id
+            self.records[f] = track_record(history, f, primary, exclude=version)
+        record = self.records[f]
+        return StageEvidence(f.fraction, f.budget, deltas, record.seed_spread, record.bias)
 
     def _judge(self, evidence: StageEvidence | None) -> Comparison | None:
         if evidence is None or not evidence.deltas:

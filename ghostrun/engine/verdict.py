@@ -1,10 +1,10 @@
 """Comparing a stage's primary metric with the parent version's at the same fidelity.
 
 An exact (full) stage decides on any non-zero delta. An approximate stage decides only
-when its paired delta clears its noise by a margin, and never against what the delta's
-own trend says: sample-size and budget effects can keep a delta's sign consistent across
-seeds yet wrong (see `ghostrun.approx.sensitivity`), so "too close to call" is the answer
-whenever the stages do not back each other up.
+when its paired delta clears its noise by a margin and is supported beyond it: sample-size
+and budget effects can keep a delta's sign consistent across seeds yet wrong (see
+`ghostrun.approx.sensitivity`), so "too close to call" is the answer while the stages do
+not back each other up and the fidelity's past errors are not cleared either.
 """
 
 from __future__ import annotations
@@ -54,14 +54,16 @@ def compare(
 @dataclass(frozen=True)
 class StageEvidence:
     """What one approximate stage measured: paired deltas (this version minus the parent,
-    one per sample seed both ran) at a row fraction and budget scale, and what earlier
-    edits say one seed's paired delta spreads by at that fidelity (`seed_spread`, a
-    standard deviation; None when unknown)."""
+    one per sample seed both ran) at a row fraction and budget scale; and what earlier
+    edits say about that fidelity (None when unknown): how far one seed's paired delta
+    spreads (`seed_spread`, a standard deviation) and how far its paired deltas have been
+    from the full ones (`bias`, the largest such distance)."""
 
     fraction: float
     budget: float
     deltas: tuple[float, ...]
     seed_spread: float | None = None
+    bias: float | None = None
 
     @property
     def mean(self) -> float:
@@ -80,13 +82,15 @@ def judge(
     """The verdict of the last of `stages` (earlier ones: this invocation's stages before
     it, smallest first). None when it has no paired delta.
 
-    Decisive when the gain clears `margin × error`, where the error is the seeds' standard
-    error (margin: Student t), or for a single seed one borrowed from an earlier stage
-    (scaled by √(fraction ratio): sampling noise shrinks with rows) or, failing that, the
-    spread earlier edits' paired deltas showed over seeds; and, for a `sensitive` edit,
-    only once an earlier stage at a smaller fraction agrees in sign and the delta is not
-    shrinking towards the other sign (its learning-curve extrapolation to all rows keeps
-    the sign).
+    Decisive when the gain clears `margin × error`: the error is the seeds' standard error
+    (margin: Student t), or for a single seed one borrowed from an earlier stage (scaled
+    by √(fraction ratio): sampling noise shrinks with rows) or, failing that, the spread
+    earlier edits' paired deltas showed over seeds. The seeds measure sampling noise only;
+    a sample or a scaled budget can also move a delta consistently across seeds (bias), so
+    a verdict also needs support: an earlier, smaller stage that agrees in sign (with a
+    trend, among stages at one budget, that keeps the sign), or a gain that also clears
+    the bias this fidelity showed in earlier edits. A first stage always needs support; a
+    later one only for a `sensitive` edit.
     """
     if not stages or not stages[-1].deltas:
         return None
@@ -95,9 +99,12 @@ def judge(
     error, margin = _error(stages)
     if error is None:
         return Comparison(delta, None, "unclear")
-    verdict = _decide(delta if goal == "max" else -delta, error, margin)
-    if verdict != "unclear" and sensitive and not _backed(stages):
-        verdict = "unclear"
+    gain = delta if goal == "max" else -delta
+    verdict = _decide(gain, margin * error)
+    first = not any(s.deltas for s in stages[:-1])
+    if verdict != "unclear" and (first or sensitive) and not _backed(stages):
+        clears_bias = current.bias is not None and _decide(gain, margin * error + current.bias)
+        verdict = verdict if clears_bias == verdict else "unclear"
     return Comparison(delta, error, verdict)
 
 
@@ -115,10 +122,10 @@ def _error(stages: Sequence[StageEvidence]) -> tuple[float | None, float]:
     return None, 0.0
 
 
-def _decide(gain: float, error: float, margin: float) -> Verdict:
-    if gain > margin * error and gain > 0:
+def _decide(gain: float, threshold: float) -> Verdict:
+    if gain > threshold and gain > 0:
         return "better"
-    if gain < -margin * error and gain < 0:
+    if gain < -threshold and gain < 0:
         return "worse"
     return "unclear"
 
@@ -132,6 +139,7 @@ def _backed(stages: Sequence[StageEvidence]) -> bool:
     sign = math.copysign(1.0, current.mean)
     if any(math.copysign(1.0, s.mean) != sign for s in earlier):
         return False
-    points = [(s.fraction, s.mean) for s in [*earlier, current]]
+    # a trend only among stages at one budget: a budget change moves the delta too
+    points = [(s.fraction, s.mean) for s in [*earlier, current] if s.budget == current.budget]
     full = extrapolate(points)
     return full is None or math.copysign(1.0, full) == sign

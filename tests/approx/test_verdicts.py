@@ -12,8 +12,9 @@ from ghostrun.engine.verdict import StageEvidence, judge
 from ghostrun.workflow.types import Change, Knob, Location, OpChange, Operator
 
 
-def ev(fraction: float, *deltas: float, spread: float | None = None) -> StageEvidence:
-    return StageEvidence(fraction, 0.25, tuple(deltas), spread)
+def ev(fraction: float, *deltas: float, spread: float | None = None,
+       bias: float | None = None) -> StageEvidence:
+    return StageEvidence(fraction, 0.25, tuple(deltas), spread, bias)
 
 
 @dataclass(frozen=True)
@@ -26,16 +27,23 @@ class Case:
 
 
 CASES = [
-    Case("seeds-agree-clearly", [ev(0.05, 0.010, 0.011, 0.012)], "better"),
-    Case("seeds-agree-goal-min", [ev(0.05, 0.010, 0.011, 0.012)], "worse", goal="min"),
-    Case("seeds-disagree", [ev(0.05, 0.010, -0.008, 0.004)], "unclear"),
-    Case("a-small-delta-within-noise", [ev(0.05, 0.001, 0.003, -0.001)], "unclear"),
+    Case("first-stage-clears-noise-and-past-bias", [ev(0.05, 0.010, 0.011, 0.012, bias=0.003)],
+         "better"),
+    Case("goal-min", [ev(0.05, 0.010, 0.011, 0.012, bias=0.003)], "worse", goal="min"),
+    Case("first-stage-without-a-track-record-waits", [ev(0.05, 0.010, 0.011, 0.012)],
+         "unclear"),
+    Case("first-stage-within-past-bias", [ev(0.05, 0.010, 0.011, 0.012, bias=0.02)],
+         "unclear"),
+    Case("seeds-disagree", [ev(0.05, 0.010, -0.008, 0.004, bias=0.0)], "unclear"),
+    Case("a-small-delta-within-noise", [ev(0.05, 0.001, 0.003, -0.001, bias=0.0)], "unclear"),
     Case("no-pairs", [ev(0.05)], None),
-    Case("one-seed-nothing-to-borrow", [ev(0.05, 0.01)], "unclear"),
-    Case("one-seed-far-beyond-earlier-spreads", [ev(0.05, 0.05, spread=0.004)], "better"),
-    Case("one-seed-within-earlier-spreads", [ev(0.05, 0.01, spread=0.004)], "unclear"),
+    Case("one-seed-nothing-to-borrow", [ev(0.05, 0.01, bias=0.0)], "unclear"),
+    Case("one-seed-far-beyond-earlier-spreads", [ev(0.05, 0.05, spread=0.004, bias=0.01)],
+         "better"),
+    Case("one-seed-within-earlier-spreads", [ev(0.05, 0.01, spread=0.004, bias=0.0)],
+         "unclear"),
     Case(
-        "one-seed-borrows-the-earlier-stage-error",
+        "later-stage-backed-by-the-first",
         [ev(0.05, -0.010, -0.011, -0.012), ev(0.2, -0.004)],
         "worse",
     ),
@@ -44,18 +52,16 @@ CASES = [
         [ev(0.05, 0.010, -0.002, 0.004), ev(0.2, 0.002)],
         "unclear",
     ),
-    Case("sensitive-first-stage-waits", [ev(0.05, -0.010, -0.011, -0.012)], "unclear",
-         sensitive=True),
+    Case("sensitive-later-stage-disagrees-with-the-first",
+         [ev(0.05, 0.010, 0.011, 0.012), ev(0.2, -0.008)], "unclear", sensitive=True),
+    Case("insensitive-later-stage-stands-alone",
+         [ev(0.05, 0.010, 0.011, 0.012), ev(0.2, -0.008)], "worse"),
+    Case("sensitive-later-stage-clears-past-bias",
+         [ev(0.05, 0.010, 0.011, 0.012), ev(0.2, -0.008, bias=0.001)], "worse", sensitive=True),
     Case(
         "sensitive-backed-by-an-earlier-stage",
         [ev(0.05, -0.010, -0.011, -0.012), ev(0.2, -0.008)],
         "worse",
-        sensitive=True,
-    ),
-    Case(
-        "sensitive-stages-disagree",
-        [ev(0.05, 0.010, 0.011, 0.012), ev(0.2, -0.008)],
-        "unclear",
         sensitive=True,
     ),
     Case(

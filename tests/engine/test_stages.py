@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from ghostrun.engine.pairing import TrackRecord, track_record
 from ghostrun.engine.results import Invocation, StageResult
 from ghostrun.engine.session import Session
 from ghostrun.engine.stages import run_ladder
@@ -175,3 +176,36 @@ def test_a_newer_save_stops_the_pairing_runs_quietly(root: Path) -> None:
     with History(root / ".ghostrun" / "history.sqlite") as h:
         sampled = {r.status for r in h.runs() if r.fidelity.fraction < 1}
     assert sampled == {"cancelled"}
+
+
+def test_a_one_seed_report_borrows_its_error_from_earlier_edits(root: Path) -> None:
+    ladder(root, mode="ladder")  # full at once, then measured for pairing
+    errors = []
+    for old, new in [("num_leaves=15", "num_leaves=7"), ("num_leaves=7", "num_leaves=4"),
+                     ("num_leaves=4", "num_leaves=3")]:
+        edit(root, old, new)
+        early = ladder(root).stages[0]
+        assert early.provisional and early.comparison is not None
+        errors.append(early.comparison.uncertainty)
+    # nothing to borrow from until two earlier edits were measured on several seeds
+    assert errors[:2] == [None, None]
+    assert errors[2] is not None and errors[2] > 0
+
+
+def test_a_fidelity_s_track_record_needs_earlier_edits_measured_in_full(root: Path) -> None:
+    def record_at(stage: StageResult) -> TrackRecord:
+        with History(root / ".ghostrun" / "history.sqlite") as h:
+            return track_record(h, stage.fidelity, "auc")
+
+    ladder(root, mode="ladder")  # full at once, then measured for pairing
+    edit(root, "num_leaves=15", "num_leaves=7")
+    stage = refined(ladder(root))[0]
+    assert record_at(stage).bias is None  # this edit has no full result yet
+    ladder(root, mode="full")  # a re-run of the same version: its parent stays the first
+    edit(root, "num_leaves=7", "num_leaves=4")
+    ladder(root, mode="ladder")
+    edit(root, "num_leaves=4", "num_leaves=5")
+    stage = refined(ladder(root))[0]
+    record = record_at(stage)
+    assert record.bias is not None and record.seed_spread is not None
+    assert 0 <= record.bias < 0.5
