@@ -114,6 +114,10 @@ class Hot:
                 box["error"] = f"{type(exc).__name__}: {exc}"
             box["seconds"] = time.perf_counter() - started
 
+        # Started here, not in the request thread: the worker asks the kernel to kill it
+        # when its parent *thread* exits (PR_SET_PDEATHSIG), which would restart it, cold,
+        # for every request.
+        self.worker.start()
         thread = threading.Thread(target=request, daemon=True)
         thread.start()
         thread.join(self.timeout)
