@@ -15,6 +15,10 @@ finding's own neighbours composed with it, for as long as the budget lasts. When
 version moved on, the best findings on earlier versions are re-expressed on this one and
 measured first. Everything is recorded in the history, so a search interrupted at any
 point resumes from there (measured trials are not run again) and `rank` needs nothing else.
+
+Trials run on a back end (`backends`): locally, one at a time, as they always did; or on a
+Dask cluster (`settings.cluster`), with as many in flight as it has workers, each result
+applied as it comes in.
 """
 
 from __future__ import annotations
@@ -29,6 +33,7 @@ from ghostrun.engine.costs import CostModel
 from ghostrun.engine.session import Session
 from ghostrun.errors import GhostrunError, RunCancelled, UserCodeError, WorkflowError
 from ghostrun.history import History, TrialRecord
+from ghostrun.suggest.backends import Backend, TrialHandle, open_backend
 from ghostrun.suggest.combine import around, combined, from_json, further_steps
 from ghostrun.suggest.frontier import Frontier, VariantState
 from ghostrun.suggest.halving import Rung, plan_rungs
@@ -50,6 +55,7 @@ Generate = Callable[[Workflow], Sequence[Variant]]
 PICK_BATCH = 4  # new variants chosen per surrogate fit
 RECHECK = 5  # earlier findings re-measured first on a new version
 PAIR_FROM = 3  # pairs are formed among this many best single moves
+WAIT_STEP = 0.2  # seconds between two looks at `cancelled` while trials are in flight
 
 
 @dataclass(frozen=True)
@@ -84,6 +90,7 @@ def explore(
     session: Session, *, budget: float, cancelled: Callable[[], bool] = lambda: False,
     on_result: Callable[[dict[str, Any]], None] = lambda r: None, seed: int = 0,
     rungs: Sequence[Rung] | None = None, generate: Generate | None = None,
+    backend: Backend | None = None,
 ) -> ExploreReport:  # fmt: skip
     """Explore variants of the version on disk (session.load()) for about `budget` seconds:
     successive halving over fidelities, each trial paired with the base version at the same
@@ -93,9 +100,12 @@ def explore(
     JSON object per finished trial (the `explore.result` event payload).
 
     `rungs` overrides the fidelities planned from the runtime model and `generate` the
-    variant generator (both for tests and benchmarks)."""
-    search = _Search(session, budget, cancelled, on_result, seed, generate)
-    return search.run(rungs)
+    variant generator (both for tests and benchmarks). `backend` runs the trials; by
+    default the one the settings ask for (the Dask cluster at `cluster`, else local)."""
+    if backend is not None:
+        return _Search(session, budget, cancelled, on_result, seed, generate, backend).run(rungs)
+    with open_backend(session.project.settings) as opened:
+        return _Search(session, budget, cancelled, on_result, seed, generate, opened).run(rungs)
 
 
 class _Search:
@@ -105,8 +115,10 @@ class _Search:
     def __init__(
         self, session: Session, budget: float, cancelled: Callable[[], bool],
         on_result: Callable[[dict[str, Any]], None], seed: int, generate: Generate | None,
+        backend: Backend,
     ) -> None:  # fmt: skip
         self.session = session
+        self.backend = backend
         self.history: History = session.history
         self.started = time.monotonic()
         self.deadline = self.started + budget
@@ -124,6 +136,7 @@ class _Search:
         self.fresh: dict[str, Variant] = {}  # single moves not measured yet
         self.queue: list[Variant] = []  # next new variants, in order
         self.dead: set[str] = set()  # variants that do not apply
+        self.flying: dict[str, tuple[int, float, float]] = {}  # id -> rung, predicted, start
         self.extended: set[str] = set()
         self.centres: set[str] = set()  # variants the search walked on from
         self.observations: list[Observation] = []
@@ -218,22 +231,55 @@ class _Search:
     # -- the loop -------------------------------------------------------------------
 
     def _loop(self) -> str:
-        while True:
-            if self.cancelled():
-                return "cancelled"
+        """Keep the back end's slots busy; apply each result as it comes in. (Locally: one
+        trial chosen, run and recorded at a time.)"""
+        pending: list[TrialHandle] = []
+        try:
+            while True:
+                if self.cancelled():
+                    return "cancelled"
+                self._launch(pending)
+                if not pending:
+                    return "budget" if self._anything_left() else "exhausted"
+                done = self.backend.wait(pending, WAIT_STEP)
+                if not done and self._stop_runs():
+                    raise RunCancelled("the exploration's time is up")
+                for handle in done:
+                    pending.remove(handle)
+                    self._land(handle)
+        finally:
+            if pending:
+                self.backend.cancel(pending)
+
+    def _launch(self, pending: list[TrialHandle]) -> None:
+        slots = self.backend.slots()
+        while len(pending) < slots:
             step = self._next()
             if step is None:
-                return "budget" if self._anything_left() else "exhausted"
+                return
             variant, rung = step
             predicted, t0 = self._cost(variant, rung), time.monotonic()
             try:
-                measured = self.trials.measure(variant, self.rungs[rung])
+                handle = self.backend.submit(self.trials, variant, self.rungs[rung])
             except WorkflowError:
-                self.dead.add(variant.id)  # does not apply to this version after all
-                self.fresh.pop(variant.id, None)
+                self._drop(variant)
                 continue
-            self._calibrate(predicted, time.monotonic() - t0)
-            self._record(measured, rung)
+            self.flying[variant.id] = (rung, predicted, t0)
+            pending.append(handle)
+
+    def _land(self, handle: TrialHandle) -> None:
+        rung, predicted, t0 = self.flying.pop(handle.variant.id)
+        try:
+            measured = handle.result()
+        except WorkflowError:
+            self._drop(handle.variant)
+            return
+        self._calibrate(predicted, time.monotonic() - t0)
+        self._record(measured, rung)
+
+    def _drop(self, variant: Variant) -> None:
+        self.dead.add(variant.id)  # does not apply to this version after all
+        self.fresh.pop(variant.id, None)
 
     def _calibrate(self, predicted: float, actual: float) -> None:
         if predicted > 0:
@@ -279,9 +325,11 @@ class _Search:
         (unless the time left is needed to confirm the best finding so far)."""
         left = self._left()
         for variant, rung in self.frontier.promotions():
-            if self._cost(variant, rung) <= left:
+            if variant.id not in self.flying and self._cost(variant, rung) <= left:
                 return variant, rung
         finishing = self.frontier.finisher()
+        if finishing is not None and finishing[0].id in self.flying:
+            finishing = None
         reserve = self._cost(*finishing) if finishing else 0.0
         new = self._new_variant()
         if new is not None and self._cost(new, 0) + reserve <= left:
@@ -304,7 +352,7 @@ class _Search:
                 self.queue.extend(self._pairs_and_steps())
             if not self.queue:
                 self.queue.extend(self._picks())
-            if not self.queue and self._walk_on():
+            if not self.queue and not self.flying and self._walk_on():
                 continue
             if not self.queue:
                 return None
@@ -330,7 +378,8 @@ class _Search:
         return found
 
     def _untried(self, variant: Variant) -> bool:
-        return variant.id not in self.frontier and variant.id not in self.dead
+        return not (variant.id in self.frontier or variant.id in self.dead
+                    or variant.id in self.flying)  # fmt: skip
 
     def _walk_on(self) -> bool:
         """The nearby moves are used up: take the best finding not walked from yet as the
@@ -351,7 +400,8 @@ class _Search:
     def _picks(self) -> list[Variant]:
         """A batch of untried single moves: expected improvement from the surrogate (refit
         when new trials came in), capped per knob, with some random picks."""
-        pool = [v for v in self.fresh.values() if v.id not in self.dead]
+        out = self.dead | self.flying.keys()
+        pool = [v for v in self.fresh.values() if v.id not in out]
         if not pool:
             return []
         changes = [v.to_json() for v in pool]

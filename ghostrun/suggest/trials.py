@@ -201,12 +201,14 @@ class Trials:
             seconds += result.seconds
             value = _metric(result.metrics, self.primary)
             runs.append(TrialRun(fidelity.seed, result.run_id, base_run, value, base_value))
-        return self._record(variant, rung, version, runs, seconds, status)
+        return self.record(variant, rung, version, runs, seconds, status)
 
-    def _record(
+    def record(
         self, variant: Variant, rung: Rung, version: Version, runs: list[TrialRun],
         seconds: float, status: str,
     ) -> Measured:  # fmt: skip
+        """Record the trial of `variant` (built as `version`) from its runs, wherever they
+        ran (a cluster back end records its workers' runs here first)."""
         pairs = [r for r in runs if r.value is not None]
         delta, error = paired_delta(
             SeedResults([r.value for r in pairs], [r.base_value for r in pairs])  # type: ignore[misc]

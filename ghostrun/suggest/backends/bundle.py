@@ -83,7 +83,7 @@ def bundle_of(project: Project, version: Version, history: History) -> ProjectBu
     data = _data_files(root, version, FileHasher(history))
     key = hash_parts(
         "bundle-1", version.version_id, *(f"{p}={hash_parts(t)}" for p, t in sources),
-        *(f"{k}={v!r}" for k, v in settings), *(f"{f.path}={f.digest}" for f in data),
+        *(f"{k}={v!r}" for k, v in settings), *(f"{f.path}={f.local}:{f.digest}" for f in data),
     )[:16]  # fmt: skip
     return ProjectBundle(
         key=key,

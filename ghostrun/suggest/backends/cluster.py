@@ -140,7 +140,8 @@ class DaskBackend:
         if not mine:
             return []
         try:
-            done, _ = wait([h.future for h in mine], timeout=timeout, return_when="FIRST_COMPLETED")
+            with self.client.as_current():  # `wait` asks for the default client otherwise
+                done, _ = wait([h.future for h in mine], timeout, "FIRST_COMPLETED")
         except TimeoutError:
             return []
         ready: list[TrialHandle] = []

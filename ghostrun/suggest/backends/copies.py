@@ -28,7 +28,9 @@ from ghostrun.suggest.trials import Measured, Trials
 from ghostrun.suggest.variant import Variant
 from ghostrun.workflow.ondemand import real_workflow
 
-__all__ = ["ProjectCopy", "run_json"]
+__all__ = ["PREFIX", "ProjectCopy", "remove_orphans", "run_json"]
+
+PREFIX = "ghostrun-trial-"  # + the worker's pid: a killed worker's copy is found later
 
 
 class ProjectCopy:
@@ -37,7 +39,7 @@ class ProjectCopy:
 
     def __init__(self, bundle: ProjectBundle, shipped: Mapping[str, bytes]):
         self.key = bundle.key
-        self.root = Path(tempfile.mkdtemp(prefix="ghostrun-trial-"))
+        self.root = Path(tempfile.mkdtemp(prefix=f"{PREFIX}{os.getpid()}-"))
         self._cancelled: Callable[[], bool] = lambda: False
         try:
             _write_sources(self.root, bundle)
@@ -121,6 +123,28 @@ def run_json(run: RunRecord) -> dict[str, Any]:
         "error": run.error,
         "ops": [[o.op, o.state, o.seconds, o.rows, o.nbytes, o.change] for o in run.ops],
     }
+
+
+def remove_orphans() -> int:
+    """Remove the copies of worker processes that died without cleaning up (killed);
+    returns how many."""
+    removed = 0
+    for path in Path(tempfile.gettempdir()).glob(f"{PREFIX}*-*"):
+        pid = path.name[len(PREFIX) :].split("-", 1)[0]
+        if pid.isdigit() and not _alive(int(pid)) and path.is_dir():
+            shutil.rmtree(path, ignore_errors=True)
+            removed += 1
+    return removed
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # someone else's process
+    return True
 
 
 def _write_sources(root: Path, bundle: ProjectBundle) -> None:

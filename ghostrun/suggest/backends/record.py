@@ -40,11 +40,12 @@ def record_remote(
             continue
         base_run = _base_run(trials, seed["base"])
         run_id = save_run(history, version.version_id, trials.base.version_id, run)
+        trials.runs += 1
         runs.append(TrialRun(int(seed["seed"]), run_id, base_run, seed["value"],
                              seed["base_value"]))  # fmt: skip
     if not runs:
         return record_failure(trials, variant, rung, version, "the worker returned no run")
-    return _record(trials, variant, rung, version, runs, float(payload["seconds"]),
+    return trials.record(variant, rung, version, runs, float(payload["seconds"]),
                          str(payload["status"]))  # fmt: skip
 
 
@@ -60,7 +61,7 @@ def record_failure(
     )
     history.finish_run(run_id, status="failed", seconds=0.0, error=error)
     runs = [TrialRun(fidelity.seed, run_id, None, None, None)]
-    return _record(trials, variant, rung, version, runs, 0.0, "failed")
+    return trials.record(variant, rung, version, runs, 0.0, "failed")
 
 
 def _base_run(trials: Trials, base: Mapping[str, Any] | None) -> int | None:
@@ -73,6 +74,7 @@ def _base_run(trials: Trials, base: Mapping[str, Any] | None) -> int | None:
     found = history.run_at(trials.base.version_id, fidelity)
     if found is not None or base["status"] != "ok":
         return found.run_id if found is not None else None
+    trials.runs += 1
     return save_run(history, trials.base.version_id, trials.invocation.parent_id, base)
 
 
@@ -91,7 +93,3 @@ def save_run(
         primary=run["primary"], error=run["error"],
     )  # fmt: skip
     return run_id
-
-
-def _record(trials: Trials, *args: Any) -> Measured:
-    return trials._record(*args)  # TODO: Trials.record

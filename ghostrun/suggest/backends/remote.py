@@ -23,7 +23,7 @@ from distributed import Event, WorkerPlugin, get_worker
 import ghostrun
 from ghostrun.errors import RunCancelled
 from ghostrun.suggest.backends.bundle import DataFile, ProjectBundle, sees
-from ghostrun.suggest.backends.copies import ProjectCopy
+from ghostrun.suggest.backends.copies import ProjectCopy, remove_orphans
 from ghostrun.suggest.halving import Rung
 from ghostrun.workflow.types import Fidelity
 
@@ -54,6 +54,7 @@ class TrialCopies(WorkerPlugin):
 
     def setup(self, worker: Any) -> None:
         self.copy = None
+        remove_orphans()  # copies of workers killed on this machine before
 
     def teardown(self, worker: Any) -> None:
         self.drop()
