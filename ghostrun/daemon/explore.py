@@ -46,54 +46,82 @@ class ExploreSupervisor:
         self.suggestions: list[dict[str, Any]] | None = None
         self.version_id: str | None = None
         self.last_report: dict[str, Any] | None = None
-        self._lock = threading.Lock()
+        self._cond = threading.Condition()
         self._thread: threading.Thread | None = None
+        self._request: tuple[float, str] | None = None
+        self._busy = False
+        self._stopping = False
+        self._session = 0
         self._preempted = False
         self._notified_at = 0.0
         self._notified: set[str] = set()
 
     @property
     def running(self) -> bool:
-        with self._lock:
-            return self._thread is not None and self._thread.is_alive()
+        with self._cond:
+            return self._busy
 
     def start(self, budget: float, reason: str = "idle") -> bool:
         """Explore for about `budget` seconds in the background; False if already exploring."""
-        with self._lock:
-            if self._thread is not None and self._thread.is_alive():
+        with self._cond:
+            if self._busy or self._stopping:
                 return False
-            self._preempted = False
-            self._thread = threading.Thread(
-                target=self._explore, args=(budget, reason), name="ghostrun-explore", daemon=True
-            )
-            self._thread.start()
+            if self._thread is None:
+                # One long-lived thread: the worker it spawns dies with the thread that
+                # spawned it (see RunWorker), so the hot explorer survives between sessions.
+                self._thread = threading.Thread(target=self._loop, name="ghostrun-explore",
+                                                daemon=True)
+                self._thread.start()
+            self._busy, self._preempted, self._request = True, False, (budget, reason)
+            self._cond.notify_all()
         return True
 
     def preempt(self) -> None:
         """A save: stop exploring now. Returns at once: a cancelled search stops between
         operators; one stuck in a long fit is killed after PREEMPT_GRACE."""
-        with self._lock:
-            thread = self._thread
-            if thread is None or not thread.is_alive():
+        with self._cond:
+            if not self._busy:
                 return
             self._preempted = True
+            session = self._session
         self.worker.cancel()
-        timer = threading.Timer(PREEMPT_GRACE, self._kill_if_alive, args=(thread,))
+        timer = threading.Timer(PREEMPT_GRACE, self._kill_if_still, args=(session,))
         timer.daemon = True
         timer.start()
 
-    def _kill_if_alive(self, thread: threading.Thread) -> None:
-        if thread.is_alive():
+    def _kill_if_still(self, session: int) -> None:
+        with self._cond:
+            still = self._busy and self._session == session
+        if still:
             self.log.info("the explorer did not stop within %.1f s; replacing it", PREEMPT_GRACE)
             self.worker.interrupt()
 
     def stop(self) -> None:
-        with self._lock:
-            thread = self._thread
         self.preempt()
+        with self._cond:
+            self._stopping = True
+            self._cond.notify_all()
+            thread = self._thread
         if thread is not None:
             thread.join(timeout=10)
         self.worker.stop()
+
+    def _loop(self) -> None:
+        while True:
+            with self._cond:
+                while self._request is None and not self._stopping:
+                    self._cond.wait()
+                if self._stopping:
+                    return
+                (budget, reason), self._request = self._request, None
+                self._session += 1
+            try:
+                self._explore(budget, reason)
+            except Exception:  # noqa: BLE001 - the explorer thread must outlive any bug
+                self.log.exception("exploration failed unexpectedly")
+            finally:
+                with self._cond:
+                    self._busy = False
 
     def _explore(self, budget: float, reason: str) -> None:
         self.log.info("exploring for up to %.0f s (%s)", budget, reason)
