@@ -75,6 +75,8 @@ def main(argv: list[str] | None = None) -> int:
         "budget": args.budget,
         "seconds": time.monotonic() - started,
         "top_improves": sum(improved(r["top"]) for r in results),
+        "confirmed_improves": sum(improved(r["confirmed"]) for r in results),
+        "tpe_improves": sum(improved(r["tpe"]) for r in results),
         "confirmed_at_least_tpe": sum(at_least_as_good(r) for r in results),
         "workflows": results,
     }

@@ -7,8 +7,7 @@ no seeds: it borrows the error of the same variant's seeded sample rung (shrunk 
 on this version. Most nearby moves change little, so the small end of that spread is how
 much a move changes the metric by chance: for noise N(0, σ), P(|δ| < 0.3186 σ) = 1/4, so
 the lower quartile of |δ| over 0.3186 estimates σ (moves that change nothing at all, exact
-zeros, are no noise and left out). For a combination, the move is what it adds to its
-largest measured part.
+zeros, are no noise and left out). Only single moves count: see `noise_spread`.
 
 A gain must clear the noise by a margin: the Student t value of its seeds, else 2 — or
 more when many variants were measured on full data, since the best of N noisy deltas
@@ -20,7 +19,7 @@ from __future__ import annotations
 import json
 import math
 import statistics
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence, Set
 from dataclasses import dataclass
 
 from ghostrun.approx.ladder import critical_value
@@ -78,7 +77,7 @@ def evidence(history: History, base: str) -> list[Evidence]:
     trials = history.trials(base_version=base)
     records = history.variants(base_version=base)
     variants = {r.variant_id: v for r in records if (v := _variant(r)) is not None}
-    noise = noise_spread(trials, {k: part_keys(v) for k, v in variants.items()})
+    noise = noise_spread(trials, {k for k, v in variants.items() if len(v.parts) == 1})
     measured_full = len({t.variant_id for t in trials if t.fidelity.is_full})
     z_full = max(Z_BORROWED, math.sqrt(2 * math.log(max(measured_full, 1))))
     found = []
@@ -90,29 +89,23 @@ def evidence(history: History, base: str) -> list[Evidence]:
     return found
 
 
-def noise_spread(
-    trials: Sequence[TrialRecord], parts: Mapping[str, frozenset[str]] | None = None
-) -> float | None:
-    """σ of a full-data delta by chance, from the lower quartile of the sizes of the last
-    moves' effects, or None with too few of them. A move's effect is its delta less that of
-    its largest measured part (`parts`: variant id → its parts' keys), so that walking on
-    from a big finding does not count the finding's own gain again and again."""
+def noise_spread(trials: Sequence[TrialRecord], singles: Set[str] | None = None) -> float | None:
+    """σ of a full-data delta by chance, from the lower quartile of the single moves' delta
+    sizes (`singles`: their variant ids; all variants when None), or None with too few.
+
+    Combinations are left out: a walk from a big finding repeats the finding's own gain,
+    and the small steps of a walk along a plateau change next to nothing, neither of which
+    says how much one move from the base changes the metric by chance."""
     latest: dict[str, float] = {}
     for t in trials:  # newest first
+        if singles is not None and t.variant_id not in singles:
+            continue
         if t.fidelity.is_full and t.status == "ok" and t.delta is not None:
-            latest.setdefault(t.variant_id, t.delta)
-    parts = parts or {}
-    sizes = []
-    for variant_id, delta in latest.items():
-        mine = parts.get(variant_id, frozenset())
-        below = [v for v in latest if v != variant_id and parts.get(v, frozenset()) < mine]
-        parent = max(below, key=lambda v: len(parts[v]), default=None)
-        size = abs(delta - (latest[parent] if parent is not None else 0.0))
-        if size > 1e-12:
-            sizes.append(size)
+            latest.setdefault(t.variant_id, abs(t.delta))
+    sizes = sorted(d for d in latest.values() if d > 1e-12)
     if len(sizes) < MIN_SPREAD_TRIALS:
         return None
-    return statistics.quantiles(sorted(sizes), n=4, method="inclusive")[0] / QUARTILE_Z
+    return statistics.quantiles(sizes, n=4, method="inclusive")[0] / QUARTILE_Z
 
 
 def part_keys(variant: Variant) -> frozenset[str]:

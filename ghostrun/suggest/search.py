@@ -382,9 +382,11 @@ class _Search:
                     or variant.id in self.flying)  # fmt: skip
 
     def _walk_on(self) -> bool:
-        """The nearby moves are used up: take the best finding not walked from yet as the
-        new centre, its own neighbours (composed with it) the new candidates."""
-        leaders = self.frontier.best(combined=False, k=3) + self.frontier.best(combined=True, k=3)
+        """The nearby moves are used up: take the best improvement not walked from yet as
+        the new centre, its own neighbours (composed with it) the new candidates."""
+        everything = len(self.frontier.states)
+        leaders = self.frontier.best(combined=False, k=everything)
+        leaders += self.frontier.best(combined=True, k=everything)
         leaders.sort(key=lambda s: (-s.top, -(s.gain(s.top) or 0.0)))
         for state in leaders:
             if state.variant.id in self.centres:
