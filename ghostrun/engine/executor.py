@@ -17,8 +17,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
-from ghostrun.approx.precision import downcast
-from ghostrun.approx.sampling import SampleSpec, sample
 from ghostrun.engine.costs import CostModel
 from ghostrun.engine.keys import cache_key
 from ghostrun.engine.plan import PlanNode, State, plan
@@ -244,6 +242,11 @@ class _Walk:
         sampled = fidelity.fraction < 1 and (op.source_options is None or op.source_options.sample)
         if not sampled and fidelity.precision == "float64":
             return self._run_source(op, inputs)
+        # Imported here: they need numpy, pandas and pyarrow, which a run that only loads
+        # cached results never imports.
+        from ghostrun.approx.precision import downcast
+        from ghostrun.approx.sampling import SampleSpec, sample
+
         value = self._full_source_value(op, inputs)
         if sampled:
             by = op.source_options.sample_by if op.source_options else None

@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-import numpy as np
+from ghostrun.reuse.loaded import loaded_types
 
 _HGB_BIN_SUBSAMPLE = 200_000  # rows above which HistGradientBoosting bins a random sample
 
@@ -55,7 +55,7 @@ def _call_inexact(call: Call) -> str | None:
 
 
 def _sklearn_inexact(est: Any, old: Any, call: Call) -> str | None:
-    if not _fixed_seed(est.random_state):
+    if not is_integer(est.random_state):
         return "random_state is not a fixed integer"
     return _call_inexact(call)
 
@@ -127,6 +127,8 @@ def _resume_sklearn(family: Family, est: Any, old: Any, fit: Fit, call: Call, ex
 def _relink_generator(est: Any) -> None:
     """GradientBoosting's trees hold its generator `_rng` itself; a joblib round trip (the
     store) gives them a copy instead. Share it again, as training from scratch does."""
+    import numpy as np  # here: imported already by the scikit-learn model being resumed
+
     rng = vars(est).get("_rng")
     if isinstance(rng, np.random.RandomState):
         for tree in np.ravel(est.estimators_):
@@ -190,5 +192,7 @@ def loaded_classes() -> Iterator[tuple[type, Family]]:
                 yield kind, family
 
 
-def _fixed_seed(value: Any) -> bool:
-    return isinstance(value, int | np.integer) and not isinstance(value, bool)
+def is_integer(value: Any) -> bool:
+    """An int or a numpy integer, not a bool (numpy looked up, not imported)."""
+    integers = (int, *loaded_types("numpy", "integer"))
+    return isinstance(value, integers) and not isinstance(value, bool)

@@ -34,11 +34,10 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 
-import numpy as np
-
 from ghostrun.approx.scaling import is_budget
-from ghostrun.engine.warmfamilies import Call, Family, Fit, family_of, loaded_classes
+from ghostrun.engine.warmfamilies import Call, Family, Fit, family_of, is_integer, loaded_classes
 from ghostrun.reuse.digest import digest
+from ghostrun.reuse.loaded import loaded_types
 from ghostrun.workflow.hashing import hash_parts
 from ghostrun.workflow.types import Change, Fidelity, OpChange, Operator
 from ghostrun.workflow.version import Version
@@ -322,7 +321,8 @@ class _NotPlain(Exception):
 
 def _canon(value: Any) -> Any:
     """A comparable form of a parameter value; only plain values are accepted."""
-    if value is None or isinstance(value, bool | int | float | str | np.generic):
+    scalars = (bool, int, float, str, *loaded_types("numpy", "generic"))
+    if value is None or isinstance(value, scalars):
         return (type(value).__name__, repr(value))
     if isinstance(value, list | tuple):
         return (type(value).__name__, tuple(_canon(v) for v in value))
@@ -332,4 +332,4 @@ def _canon(value: Any) -> Any:
 
 
 def _count(value: Any) -> bool:
-    return isinstance(value, int | np.integer) and not isinstance(value, bool) and bool(value > 0)
+    return is_integer(value) and bool(value > 0)

@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import pickle
 import struct
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
 import xxhash
+
+if TYPE_CHECKING:
+    import numpy as np
 
 # Bump when the hashing scheme changes: every digest (and so every cache key) changes with it.
 SCHEME = "ghostrun-digest-1"
@@ -51,6 +53,8 @@ class Hasher:
 
     def array(self, values: np.ndarray) -> None:
         """Feed a numpy array's raw bytes (any non-object dtype, any layout)."""
+        import numpy as np  # here, not at the top: hashing plain values must not import it
+
         flat = np.ascontiguousarray(values).reshape(-1)
         self.raw(flat.view(np.uint8))
 

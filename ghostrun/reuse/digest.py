@@ -10,6 +10,10 @@ pickled (protocol 5, large buffers hashed out of band). Functions are hashed by 
 defaults and closure (pickle would name them only), not by the module globals they read.
 A value that cannot be pickled has no stable digest: it gets a one-off random digest
 (`stable=False`), which never matches anything, so nothing is ever reused on its strength.
+
+The numpy and pandas routes live in `_digest_arrays` and are added once numpy is imported:
+no value can be an array or a frame before that (`reuse.loaded`), and a run that hashes
+only plain values (cached metrics) then never imports numpy, pandas or pyarrow.
 """
 
 from __future__ import annotations
@@ -18,14 +22,11 @@ import dataclasses
 import functools
 import os
 import struct
+import sys
 import types
 from collections import OrderedDict
 from typing import Any
 
-import numpy as np
-import pandas as pd
-
-from ghostrun.reuse._columns import column_digest, dtype_token, feed_objects
 from ghostrun.reuse._hasher import Hasher, Unhashable
 
 __all__ = ["Digest", "digest"]
@@ -52,6 +53,8 @@ class Digest:
 
 def digest(value: object) -> Digest:
     """Hash `value` by content (see the module docstring for what each type contributes)."""
+    if "numpy" in sys.modules:
+        _add_array_routes()
     try:
         try:
             return _digest(value, set())
@@ -59,6 +62,13 @@ def digest(value: object) -> Digest:
             return _pickle_digest(value)
     except Unhashable:
         return Digest(hex=os.urandom(16).hex(), stable=False)
+
+
+@functools.cache
+def _add_array_routes() -> None:
+    from ghostrun.reuse import _digest_arrays
+
+    _digest_arrays.register(_digest)
 
 
 class _Cycle(Exception):
@@ -233,84 +243,3 @@ def _feed_code(hasher: Hasher, code: types.CodeType) -> None:
             _feed_code(hasher, const)
         else:
             hasher.text(_digest(const, set()).hex)
-
-
-@_digest.register(np.generic)
-def _numpy_scalar(value: np.generic, active: set[int]) -> Digest:
-    return _scalar("numpy-scalar:" + dtype_token(value.dtype), value.tobytes())
-
-
-@_digest.register(np.ndarray)
-def _ndarray(value: np.ndarray, active: set[int]) -> Digest:
-    if type(value) not in (np.ndarray, np.memmap):
-        return _pickle_digest(value)  # masked arrays, matrices: their extra state matters
-    hasher = Hasher("ndarray")
-    hasher.text(dtype_token(value.dtype))
-    hasher.text(repr(value.shape))
-    if value.dtype.kind == "O":
-        feed_objects(hasher, value)
-    else:
-        hasher.array(value)
-    return Digest(hasher.hexdigest(), nbytes=hasher.nbytes)
-
-
-@_digest.register(pd.Index)
-def _index(value: pd.Index, active: set[int]) -> Digest:
-    hex_, nbytes = index_digest(value)
-    return Digest(hex_, nbytes=nbytes)
-
-
-@_digest.register(pd.Series)
-def _series(value: pd.Series, active: set[int]) -> Digest:
-    if type(value) is not pd.Series:
-        return _pickle_digest(value)
-    column, nbytes = column_digest(value)
-    index, index_bytes = index_digest(value.index)
-    hasher = Hasher("Series")
-    for text in (column, index, _digest(value.name, active).hex, _attrs(value), _flags(value)):
-        hasher.text(text)
-    return Digest(hasher.hexdigest(), columns=(column,), nbytes=nbytes + index_bytes)
-
-
-@_digest.register(pd.DataFrame)
-def _frame(value: pd.DataFrame, active: set[int]) -> Digest:
-    if type(value) is not pd.DataFrame:
-        return _pickle_digest(value)
-    hasher = Hasher("DataFrame")
-    hasher.text(repr(value.shape))
-    labels, total = index_digest(value.columns)
-    index, index_bytes = index_digest(value.index)
-    for text in (labels, index, _attrs(value), _flags(value)):
-        hasher.text(text)
-    columns = []
-    for position in range(value.shape[1]):
-        column, nbytes = column_digest(value.iloc[:, position])
-        hasher.text(column)  # the column hash covers its dtype and length
-        columns.append(column)
-        total += nbytes
-    return Digest(hasher.hexdigest(), columns=tuple(columns), nbytes=total + index_bytes)
-
-
-def _attrs(value: pd.Series | pd.DataFrame) -> str:
-    return _digest(value.attrs, set()).hex if value.attrs else ""
-
-
-def _flags(value: pd.Series | pd.DataFrame) -> str:
-    return "" if value.flags.allows_duplicate_labels else "no-duplicate-labels"
-
-
-def index_digest(index: pd.Index) -> tuple[str, int]:
-    """Hash an index: a RangeIndex from start/stop/step alone, any other from its values."""
-    hasher = Hasher("index")
-    hasher.text(_type_name(type(index)))
-    hasher.text(_digest(list(index.names), set()).hex)
-    if isinstance(index, pd.RangeIndex):
-        for number in (index.start, index.stop, index.step):
-            hasher.integer(number)
-    elif isinstance(index, pd.MultiIndex):
-        for level in range(index.nlevels):
-            hasher.text(column_digest(index.get_level_values(level))[0])
-    else:
-        hasher.text(column_digest(index)[0])
-        hasher.text(str(getattr(index, "freqstr", None)))
-    return hasher.hexdigest(), hasher.nbytes

@@ -51,6 +51,10 @@ LZ4 cuts the size 2.6x for about 0.25 s per 140 MB written and 0.05 s read; zstd
 cut another 1.5-1.9x at twice the write and 2-3x the read time, on the path of every
 rerun the user waits for. With column dedup across versions, LZ4 keeps the replay
 session's cache well inside its budget (issue 3: at most 3x the raw data), so LZ4 it is.
+
+Frames and Series are handled in `_tables`, imported when a value is one: a run that
+stores and loads only plain values (metrics) never imports pandas or pyarrow here
+(`reuse.loaded`).
 """
 
 from __future__ import annotations
@@ -58,26 +62,16 @@ from __future__ import annotations
 import functools
 import io
 import pickle
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
-import pandas as pd
-import pyarrow as pa
-
-from ghostrun.reuse._codecs import (
-    ARROW_LZ4,
-    JOBLIB,
-    NPY,
-    NPY_LZ4,
-    PICKLE,
-    Unstorable,
-    encode,
-)
-from ghostrun.reuse._columns import column_digest, dtype_token
-from ghostrun.reuse._hasher import Unhashable
+from ghostrun.reuse._codecs import JOBLIB, NPY, NPY_LZ4, PICKLE, Unstorable, encode
 from ghostrun.reuse.digest import Digest
+from ghostrun.reuse.loaded import loaded_types
+
+if TYPE_CHECKING:
+    import numpy as np
 
 __all__ = ["Part", "Plan", "Unstorable", "assemble", "plan"]
 
@@ -91,20 +85,6 @@ KINDS = frozenset({FRAME, SERIES, NDARRAY, OBJECT, COMPOSITE})
 COMPRESS_FROM = 1 << 20  # bytes: smaller arrays are not worth compressing
 NESTED_FROM = 1 << 20  # bytes: smaller frames and arrays stay inside a composite's pickle
 MAX_NESTED = 64  # more nested values than this: one joblib blob (fewer files)
-
-_MASKED_DTYPES = (
-    pd.BooleanDtype,
-    pd.Int8Dtype,
-    pd.Int16Dtype,
-    pd.Int32Dtype,
-    pd.Int64Dtype,
-    pd.UInt8Dtype,
-    pd.UInt16Dtype,
-    pd.UInt32Dtype,
-    pd.UInt64Dtype,
-    pd.Float32Dtype,
-    pd.Float64Dtype,
-)
 
 
 class Mismatch(Exception):
@@ -130,15 +110,24 @@ class Plan:
 def plan(value: object, digest: Digest) -> Plan:
     """Decide how `value` is stored; Unstorable if it cannot be."""
     kind = type(value)
-    if kind is pd.DataFrame:
-        return _frame_plan(value, digest)  # type: ignore[arg-type]
-    if kind is pd.Series:
-        return _series_plan(value, digest)  # type: ignore[arg-type]
-    if kind is np.ndarray and not value.dtype.hasobject:  # type: ignore[attr-defined]
+    if kind in _table_types():
+        from ghostrun.reuse import _tables
+
+        return _tables.plan(value, digest)
+    if kind in _array_types() and not value.dtype.hasobject:  # type: ignore[attr-defined]
         return Plan(NDARRAY, (_array_part(value),))  # type: ignore[arg-type]
     if _plain(value):
-        return Plan(OBJECT, (_part(PICKLE, value),))
-    return _composite_plan(value) or Plan(OBJECT, (_part(JOBLIB, value),))
+        return Plan(OBJECT, (part(PICKLE, value),))
+    return _composite_plan(value) or Plan(OBJECT, (part(JOBLIB, value),))
+
+
+def _table_types() -> tuple[type, ...]:
+    """DataFrame and Series (exactly: subclasses are pickled whole), if pandas is imported."""
+    return loaded_types("pandas", "DataFrame", "Series")
+
+
+def _array_types() -> tuple[type, ...]:
+    return loaded_types("numpy", "ndarray")
 
 
 _PLAIN_TYPES = (type(None), bool, int, float, complex, str, bytes)
@@ -159,51 +148,12 @@ def _plain(value: object, depth: int = 0) -> bool:
 
 
 def _array_part(array: np.ndarray) -> Part:
-    return _part(NPY_LZ4 if array.nbytes >= COMPRESS_FROM else NPY, array)
+    return part(NPY_LZ4 if array.nbytes >= COMPRESS_FROM else NPY, array)
 
 
-def _part(codec: str, value: Any, blob_id: str | None = None) -> Part:
+def part(codec: str, value: Any, blob_id: str | None = None) -> Part:
+    """A blob that `codec` encodes from `value` when it is written."""
     return Part(codec, functools.partial(encode, codec, value), blob_id)
-
-
-def _column_ids(columns: Sequence[pd.Series], digest: Digest) -> list[str]:
-    if digest.columns is not None and len(digest.columns) == len(columns):
-        return list(digest.columns)
-    try:
-        return [column_digest(column)[0] for column in columns]
-    except Unhashable as exc:
-        raise Unstorable(str(exc)) from exc
-
-
-def _column_parts(columns: Sequence[pd.Series], digest: Digest) -> list[Part]:
-    ids = _column_ids(columns, digest)
-    return [
-        _part(ARROW_LZ4 if arrow_safe(column.dtype) else JOBLIB, _unwrap(column.array), blob_id)
-        for column, blob_id in zip(columns, ids, strict=True)
-    ]
-
-
-def _frame_plan(frame: pd.DataFrame, digest: Digest) -> Plan:
-    columns = [frame.iloc[:, position] for position in range(frame.shape[1])]
-    meta = {
-        "index": frame.index,
-        "columns": frame.columns,
-        "dtypes": [dtype_token(column.dtype) for column in columns],
-        "attrs": frame.attrs,
-        "allows_duplicate_labels": frame.flags.allows_duplicate_labels,
-    }
-    return Plan(FRAME, (_part(JOBLIB, meta), *_column_parts(columns, digest)))
-
-
-def _series_plan(series: pd.Series, digest: Digest) -> Plan:
-    meta = {
-        "index": series.index,
-        "name": series.name,
-        "dtypes": [dtype_token(series.dtype)],
-        "attrs": series.attrs,
-        "allows_duplicate_labels": series.flags.allows_duplicate_labels,
-    }
-    return Plan(SERIES, (_part(JOBLIB, meta), *_column_parts([series], digest)))
 
 
 def _composite_plan(value: object) -> Plan | None:
@@ -222,8 +172,8 @@ def _composite_plan(value: object) -> Plan | None:
         return None
     plans = [plan(nested, _NO_DIGEST) for nested in pickler.found]
     layout = [(p.kind, len(p.parts)) for p in plans]
-    skeleton = _part(PICKLE, (layout, stream.getvalue()))
-    return Plan(COMPOSITE, (skeleton, *(part for p in plans for part in p.parts)))
+    skeleton = part(PICKLE, (layout, stream.getvalue()))
+    return Plan(COMPOSITE, (skeleton, *(blob for p in plans for blob in p.parts)))
 
 
 _NO_DIGEST = Digest(hex="")  # nested values: column ids are hashed from the columns
@@ -241,9 +191,10 @@ class _Extracting(pickle.Pickler):
         super().__init__(stream, protocol=5)
         self.found: list[Any] = []
         self._index: dict[int, int] = {}
+        self._tables, self._arrays = _table_types(), _array_types()  # once: called per object
 
     def persistent_id(self, obj: Any) -> int | None:
-        if not _nested(obj):
+        if not _nested(obj, self._tables, self._arrays):
             return None
         index = self._index.get(id(obj))
         if index is None:
@@ -254,11 +205,13 @@ class _Extracting(pickle.Pickler):
         return index
 
 
-def _nested(obj: Any) -> bool:
+def _nested(obj: Any, tables: tuple[type, ...], arrays: tuple[type, ...]) -> bool:
     kind = type(obj)
-    if kind is pd.DataFrame or kind is pd.Series:
-        return bool(np.sum(obj.memory_usage(index=True, deep=False)) >= NESTED_FROM)
-    if kind is np.ndarray:
+    if kind in tables:
+        from ghostrun.reuse import _tables
+
+        return _tables.nbytes(obj) >= NESTED_FROM
+    if kind in arrays:
         return not obj.dtype.hasobject and obj.nbytes >= NESTED_FROM
     return False
 
@@ -287,29 +240,6 @@ def _assemble_composite(parts: list[Any]) -> object:
     return _Restoring(data, values).load()
 
 
-def _unwrap(array: Any) -> Any:
-    # A numpy-backed column's `.array` wraps an ndarray; its dtype object differs from the
-    # Series' dtype, so compare and pickle the plain ndarray instead.
-    if type(array) is pd.arrays.NumpyExtensionArray:  # not its subclass StringArray
-        return array.to_numpy()
-    return array
-
-
-def arrow_safe(dtype: Any) -> bool:
-    """True for dtypes that a single-column Arrow IPC file gives back exactly."""
-    if isinstance(dtype, np.dtype):
-        return dtype.kind in "biufmM"
-    if isinstance(dtype, pd.CategoricalDtype):
-        return arrow_safe(dtype.categories.dtype)
-    if isinstance(dtype, pd.StringDtype):
-        return dtype.storage == "pyarrow"
-    if isinstance(dtype, pd.ArrowDtype):
-        kind = dtype.pyarrow_dtype
-        strings = pa.types.is_string(kind) or pa.types.is_large_string(kind)
-        return bool(pa.types.is_primitive(kind) or strings)
-    return isinstance(dtype, (pd.DatetimeTZDtype, *_MASKED_DTYPES))
-
-
 def assemble(kind: str, parts: list[Any]) -> object:
     """Rebuild a value from its decoded blobs, in plan order; Mismatch if they do not fit."""
     if kind == COMPOSITE:
@@ -318,31 +248,6 @@ def assemble(kind: str, parts: list[Any]) -> object:
         if len(parts) != 1:
             raise Mismatch(f"{kind} entry has {len(parts)} blobs")
         return parts[0]
-    meta, arrays = parts[0], [_unwrap(array) for array in parts[1:]]
-    if not isinstance(meta, dict) or len(arrays) != len(meta.get("dtypes", ())):
-        raise Mismatch("frame layout blob does not match its columns")
-    for array, token in zip(arrays, meta["dtypes"], strict=True):
-        if dtype_token(array.dtype) != token or len(array) != len(meta["index"]):
-            raise Mismatch(f"a column came back as {array.dtype}, expected {token}")
-    # An explicit dtype everywhere: pandas 3 would otherwise turn object strings into "str".
-    if kind == SERIES:
-        array = arrays[0]
-        series = pd.Series(
-            array, index=meta["index"], name=meta["name"], dtype=array.dtype, copy=False
-        )
-        return _finish(series, meta)
-    if arrays:
-        columns = {i: pd.Series(a, dtype=a.dtype, copy=False) for i, a in enumerate(arrays)}
-        frame = pd.DataFrame(columns, copy=False)
-        frame.index = meta["index"]
-    else:
-        frame = pd.DataFrame(index=meta["index"])
-    frame.columns = meta["columns"]
-    return _finish(frame, meta)
+    from ghostrun.reuse import _tables
 
-
-def _finish(value: pd.Series | pd.DataFrame, meta: dict[str, Any]) -> pd.Series | pd.DataFrame:
-    value.attrs = meta["attrs"]
-    if not meta["allows_duplicate_labels"]:
-        value = value.set_flags(allows_duplicate_labels=False)
-    return value
+    return _tables.assemble(kind, parts)

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import itertools
 import random
+from typing import Any
 
 import pytest
 
-from ghostrun.engine.plan import PlanNode, is_feasible, plan, plan_cost
+from ghostrun.engine import plan as plan_module
+from ghostrun.engine.plan import PlanNode, is_feasible, min_cut_plan, plan, plan_cost
 
 STATES = ("computed", "loaded", "pruned")
 
@@ -73,3 +75,42 @@ def test_uncached_chain_is_computed_from_the_nearest_cached_ancestor() -> None:
         "m": PlanNode(("c",), compute=0.1, load=None, target=True),
     }
     assert plan(nodes) == {"a": "pruned", "b": "loaded", "c": "computed", "m": "computed"}
+
+
+def rerun_dag(rng: random.Random, n: int) -> dict[str, PlanNode]:
+    """A rerun after an edit that changed nothing: every output cached, costs as measured
+    (cheap metrics included, some near the bound)."""
+    nodes = random_dag(rng, n)
+    out = {}
+    for name, node in nodes.items():
+        compute = rng.choice([0.0, 0.0005, 0.002, 0.01, 1.0, rng.uniform(0.0, 0.01)])
+        load = rng.choice([0.002, 0.0021, 0.004, rng.uniform(0.0, 0.01)])
+        out[name] = PlanNode(node.inputs, compute, load, node.target)
+    return out
+
+
+@pytest.mark.parametrize("make", [random_dag, rerun_dag], ids=["any", "rerun"])
+def test_the_plan_without_a_cut_is_the_cut_s_plan(make: Any) -> None:
+    """`plan` skips networkx when it can prove 'load the targets, prune the rest' is the one
+    cheapest plan: it must then be exactly what the cut gives, and it must apply often."""
+    skipped = 0
+    for seed in range(300):
+        rng = random.Random(seed)
+        nodes = make(rng, rng.randint(1, 9))
+        states = plan(nodes)
+        assert states == min_cut_plan(nodes), seed
+        skipped += all(s == ("loaded" if nodes[n].target else "pruned") for n, s in states.items())
+    assert skipped > 30
+
+
+def test_a_metric_cheaper_to_compute_than_to_load_is_loaded_without_a_cut() -> None:
+    nodes = {
+        "raw": PlanNode((), compute=0.005, load=0.002),
+        "features": PlanNode(("raw",), compute=0.0005, load=0.0021),
+        "score": PlanNode(("features",), compute=0.0003, load=0.002, target=True),
+    }
+    expected = {"raw": "pruned", "features": "pruned", "score": "loaded"}
+    assert plan_module._targets_loaded(nodes) == expected == min_cut_plan(nodes)
+    nodes["raw"] = PlanNode((), compute=0.0001, load=0.002)  # now computing all is cheaper
+    assert plan_module._targets_loaded(nodes) is None
+    assert plan(nodes) == {"raw": "computed", "features": "computed", "score": "computed"}
