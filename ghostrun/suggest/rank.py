@@ -87,7 +87,8 @@ VersionRef = Version | VersionSnapshot | str | None
 def suggestions(history: History, version: VersionRef = None, n: int = 10) -> list[Suggestion]:
     """Ranked by expected improvement of the primary metric (goal-aware), from the history
     alone (no daemon needed). `version` is the version to suggest changes to (a Version,
-    a snapshot or a version id); by default the version of the latest user run."""
+    a snapshot or a version id); by default the version last run by the user or explored,
+    whichever came later."""
     base = _base_id(history, version)
     if base is None:
         return []
@@ -103,7 +104,17 @@ def _base_id(history: History, version: VersionRef) -> str | None:
         return version.version_id
     if isinstance(version, str):
         return history.resolve_version(version)
-    return history.current_version("user")
+    return _latest_base(history)
+
+
+def _latest_base(history: History) -> str | None:
+    """The version last run by the user or explored, whichever happened later (exploring
+    the version on disk needs no user run of it first)."""
+    user = history.runs(kind="user", limit=1)
+    explored = history.trials(limit=1)
+    if explored and (not user or explored[0].created >= user[0].started):
+        return explored[0].base_version
+    return user[0].version_id if user else None
 
 
 @dataclass(frozen=True)

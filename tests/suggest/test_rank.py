@@ -132,7 +132,10 @@ def test_suggestions_belong_to_one_version(history: History) -> None:
     Book(history).trial(Book(history).variant(knob(200)), FULL, [0.01])
     assert suggestions(history, "other") == []
     assert [s.base_version for s in suggestions(history, "base")] == ["base"]
-    assert suggestions(history) == []  # no user run yet: no current version
+    assert [s.base_version for s in suggestions(history)] == ["base"]  # the latest explored
+    user = history.start_run("other", kind="user", fidelity=FULL, parent_id=None)
+    history.finish_run(user, status="ok", seconds=1.0)
+    assert suggestions(history) == []  # the user ran another version since: nothing for it
 
 
 def test_json_is_the_design_contract(history: History) -> None:
