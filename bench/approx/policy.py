@@ -48,6 +48,8 @@ class Policy:
     prior_edits: int = 8  # earlier edits whose seed spread a one-seed report borrows (0: none)
     prior_min: int = 2  # ... and how many of them it needs
     bias: bool = False  # a bias allowance learnt from earlier edits' stage vs full deltas
+    bias_by_class: bool = False  # ... from earlier edits of the same kind (sensitive or not)
+    bias_needs_kind: bool = False  # ... for a sensitive edit, only once one was among them
 
 
 def _sensitive(version: dict[str, Any]) -> bool:
@@ -99,16 +101,22 @@ def _plan(policy: Policy, sensitive: bool) -> list[tuple[float, float, int, bool
     return plan
 
 
-def _bias(policy: Policy, earlier: list[tuple[dict, dict]], f: float, b: float
-          ) -> float | None:
+def _bias(policy: Policy, earlier: list[tuple[dict, dict]], f: float, b: float,
+          sensitive: bool) -> float | None:
     """How far this fidelity's mean paired delta has been from the full delta, at most,
     over earlier edits (as the ladder reads it from the history)."""
     gaps = []
+    if policy.bias_by_class:
+        earlier = [(p, c) for p, c in earlier if _sensitive(c) == sensitive]
+    kinds = set()
     for parent, child in earlier[-policy.prior_edits:]:
         d = _deltas(child, parent, f, b, policy.seeds)
         if d:
             gaps.append(abs(statistics.fmean(d) - (child["full"]["metric"] -
                                                    parent["full"]["metric"])))
+            kinds.add(_sensitive(child))
+    if policy.bias_needs_kind and sensitive and True not in kinds:
+        return None
     return max(gaps) if len(gaps) >= policy.prior_min else None
 
 
@@ -127,7 +135,7 @@ def evaluate_edit(policy: Policy, parent: dict, child: dict, tau: float, plain: 
                 ran.add((f, b, s))
                 t += _seconds(runs[s])
         spread = _seed_spread(policy, earlier, f, b) if policy.prior_edits else None
-        bias = _bias(policy, earlier, f, b) if policy.bias else None
+        bias = _bias(policy, earlier, f, b, sensitive) if policy.bias else None
         ev = StageEvidence(f, b, _deltas(child, parent, f, b, seeds), spread, bias)
         c = judge([*kept, ev], goal, sensitive=guarded)
         if c is None:
@@ -172,18 +180,22 @@ def _fmt(g: dict[str, int]) -> str:
     return f"{right:>2}R {wrong:>2}W {missed:>2}M {g.get('overcalled', 0):>2}O"
 
 
+# The ladder as built first, then the alternatives it was chosen over.
 POLICIES = [
-    Policy("before: 0.05x.25x3, 0.2x.5", provisional=False, guard_sensitive=False,
-           prior_edits=0),
-    Policy("S .25/1 guard-sens", second=(0.2, 1.0)),
-    Policy("S .25/1 guard-sens +bias", second=(0.2, 1.0), bias=True),
-    Policy("S .25/1 guard-all +bias", second=(0.2, 1.0), bias=True, guard_all=True),
-    Policy("S .25/1 noguard +bias", second=(0.2, 1.0), bias=True, guard_sensitive=False),
-    Policy("S .25/.5 guard-sens +bias", second=(0.2, 0.5), bias=True),
-    Policy("S .25/.25 guard-sens +bias", second=(0.2, 0.25), bias=True),
-    Policy("S .25/1 guard-sens +bias 4 prior", second=(0.2, 1.0), bias=True, prior_edits=4),
-    Policy("S .25/1 guard-sens +bias 3 min", second=(0.2, 1.0), bias=True, prior_min=3),
-    Policy("S 0.1 1/1 guard-sens +bias", first=(0.1, 1.0), second=(0.2, 1.0), bias=True),
+    Policy("as built", second=(0.2, 1.0), bias=True, bias_needs_kind=True),
+    Policy("no bias record", second=(0.2, 1.0)),
+    Policy("bias record of any kind", second=(0.2, 1.0), bias=True),
+    Policy("every later stage backed", second=(0.2, 1.0), bias=True, bias_needs_kind=True,
+           guard_all=True),
+    Policy("no backing at all", second=(0.2, 1.0), bias=True, bias_needs_kind=True,
+           guard_sensitive=False),
+    Policy("stage 2 at budget 0.25", second=(0.2, 0.25), bias=True, bias_needs_kind=True),
+    Policy("both stages at budget 1", first=(0.05, 1.0), second=(0.2, 1.0), bias=True,
+           bias_needs_kind=True),
+    Policy("first stage 0.1", first=(0.1, 0.25), second=(0.2, 1.0), bias=True,
+           bias_needs_kind=True),
+    Policy("no provisional report", second=(0.2, 1.0), bias=True, bias_needs_kind=True,
+           provisional=False),
 ]
 
 

@@ -26,7 +26,7 @@ from typing import Any
 from bench.approx.runs import make_project, write
 from bench.approx.workflows import NAMES, BenchWorkflow, select
 from bench.replay.edits import BASELINE, apply_edit
-from ghostrun.approx.sensitivity import scale_sensitive
+from ghostrun.approx.sensitivity import knob_names, scale_sensitive
 from ghostrun.engine.session import Session
 from ghostrun.project import Project
 from ghostrun.workflow.types import FULL, Fidelity
@@ -91,7 +91,8 @@ def _version(session: Session, name: str, grid: list[Fidelity], seeds: int) -> d
     full = session.execute(invocation, FULL)  # last: retention then spares the grid's entries
     return {"edit": name, "version_id": invocation.version.version_id, "changed": changed,
             "changes": {c.op: c.change.value for c in invocation.changes}, "knobs": knobs,
-            "sensitive": scale_sensitive(invocation.changes, invocation.version.workflow.operators),
+            "sensitive": scale_sensitive(invocation.changes,
+                                         knob_names(invocation.version.workflow.operators)),
             "primary": full.primary, "goal": invocation.version.workflow.goal,
             "full": {"metric": full.metrics.get(full.primary or ""), "seconds": full.seconds},
             "runs": runs}

@@ -25,8 +25,7 @@ SHORT_RUN_HOT = 1.5  # the same in the hot worker: intermediates in memory, no s
 FIRST_SHARE, SECOND_SHARE = 1 / 30, 1 / 5
 FIRST_BUDGET, SECOND_BUDGET = 0.25, 1.0
 FIRST_SEEDS = 3
-# A parent's fidelity may take up to this many times its share: without the parent's
-# result at the very same fidelity, a stage has no delta at all.
+# Among the parent's fidelities, the largest that takes up to this many times the share.
 PREFERRED_SLACK = 4.0
 UNKNOWN_FIRST = Fidelity(fraction=0.05, budget=FIRST_BUDGET)
 
@@ -98,16 +97,13 @@ def _approximate_stages(
 def _sized(
     predict: Predict, target: float, budget: float, min_fraction: float, preferred: list[Fidelity]
 ) -> Fidelity:
-    """The largest fraction predicted to fit `target`, preferring the parent's fidelities."""
-    fitting = [
-        f
-        for f in preferred
-        if min_fraction <= f.fraction < 1
-        and f.budget == budget
-        and predict(f) <= target * PREFERRED_SLACK
-    ]
-    if fitting:
-        best = max(fitting, key=lambda f: f.fraction)
+    """The largest fraction predicted to fit `target`; but one the parent ran at, when
+    there is one at this budget (the largest that fits `PREFERRED_SLACK` times the target,
+    else the smallest): an unpaired stage would have no delta at all."""
+    known = [f for f in preferred if min_fraction <= f.fraction < 1 and f.budget == budget]
+    if known:
+        fitting = [f for f in known if predict(f) <= target * PREFERRED_SLACK]
+        best = max(fitting or [min(known, key=lambda f: f.fraction)], key=lambda f: f.fraction)
         return Fidelity(best.fraction, best.precision, best.budget)
     grid = [Fidelity(f, budget=budget) for f in FRACTION_GRID if f >= min_fraction]
     fits = [f for f in grid if predict(f) <= target]

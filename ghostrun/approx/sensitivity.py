@@ -16,7 +16,7 @@ from collections.abc import Iterable, Mapping
 from ghostrun.approx.scaling import BUDGET_PARAMS, RATE_PARAMS
 from ghostrun.workflow.types import Change, OpChange, Operator
 
-__all__ = ["CAPACITY_PARAMS", "scale_sensitive"]
+__all__ = ["CAPACITY_PARAMS", "knob_names", "scale_sensitive"]
 
 # Knobs that set how much a tree ensemble can fit, by their usual names across
 # scikit-learn, LightGBM and XGBoost.
@@ -29,22 +29,23 @@ CAPACITY_PARAMS = frozenset({
 _SENSITIVE = CAPACITY_PARAMS | BUDGET_PARAMS | RATE_PARAMS
 
 
-def scale_sensitive(changes: Iterable[OpChange], operators: Mapping[str, Operator]) -> bool:
+def scale_sensitive(changes: Iterable[OpChange], knobs: Mapping[str, Iterable[str]]) -> bool:
     """Whether the edit moved a budget, learning-rate or capacity knob, or changed the code
-    of an operator that has a boosting budget (an estimator swap, a new model)."""
+    of an operator that fits a model (one with such a knob: an estimator swap, a new
+    model). `knobs`: each operator's knob names, in this version."""
     for change in changes:
         if change.change == Change.KNOB and any(_param(k) in _SENSITIVE for k in change.knobs):
             return True
-        op = operators.get(change.op)
-        if change.change in (Change.CODE, Change.NEW) and op is not None and _fits(op):
+        fits = any(_param(k) in _SENSITIVE for k in knobs.get(change.op, ()))
+        if change.change in (Change.CODE, Change.NEW) and fits:
             return True
     return False
 
 
+def knob_names(operators: Mapping[str, Operator]) -> dict[str, list[str]]:
+    """Operator → knob names, as `scale_sensitive` takes them, from a loaded workflow."""
+    return {name: [k.name for k in op.knobs] for name, op in operators.items()}
+
+
 def _param(knob: str) -> str:
     return knob.rsplit(".", 1)[-1]
-
-
-def _fits(op: Operator) -> bool:
-    """An operator that fits a model: one with a boosting budget or a capacity knob."""
-    return any(_param(k.name) in _SENSITIVE for k in op.knobs)

@@ -13,6 +13,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from ghostrun.approx.sensitivity import scale_sensitive
 from ghostrun.history import History, RunRecord
 from ghostrun.workflow.types import FULL, Fidelity
 
@@ -45,13 +46,15 @@ class TrackRecord:
 
     `seed_spread`: the largest standard deviation over sample seeds of one edit's paired
     delta (version − parent); `bias`: the largest distance between an edit's mean paired
-    delta there and its full delta. The largest, not a typical one: edits differ (an
-    estimator swap moves a model more than a feature tweak), and an approximate verdict
-    should err towards "too close to call".
+    delta there and its full delta, and whether a scale-sensitive edit (one that moved a
+    budget, rate or capacity knob: they are off the most) is among them. The largest, not
+    a typical one: edits differ (an estimator swap moves a model more than a feature
+    tweak), and an approximate verdict should err towards "too close to call".
     """
 
     seed_spread: float | None
     bias: float | None
+    sensitive_seen: bool = False  # a budget/capacity edit is among those behind `bias`
 
 
 def track_record(
@@ -68,6 +71,7 @@ def track_record(
             parents.setdefault(r.version_id, r.parent_id)
     spreads: list[float] = []
     gaps: list[float] = []
+    sensitive_seen = False
     for version, values in at.items():  # newest first
         parent_id = parents.get(version, "")
         parent = at.get(parent_id)
@@ -81,7 +85,17 @@ def track_record(
             spreads.append(statistics.stdev(deltas))
         if len(gaps) < TRACK_EDITS and whole is not None:
             gaps.append(abs(statistics.fmean(deltas) - whole))
-    return TrackRecord(_largest(spreads), _largest(gaps))
+            sensitive_seen = sensitive_seen or _was_sensitive(history, version, parent_id)
+    return TrackRecord(_largest(spreads), _largest(gaps), sensitive_seen)
+
+
+def _was_sensitive(history: History, version_id: str, parent_id: str) -> bool:
+    """Whether the edit that made `version_id` from `parent_id` was scale-sensitive."""
+    changes = history.load_changes(version_id, parent_id)
+    snapshot = history.load_version(version_id)
+    if changes is None or snapshot is None:
+        return False
+    return scale_sensitive(changes, {name: op.knobs for name, op in snapshot.ops.items()})
 
 
 def _largest(values: list[float]) -> float | None:

@@ -1,11 +1,12 @@
 """Running the approximation ladder for one invocation: stages, seeds, verdicts.
 
-Each approximate stage runs the version on a deterministic sample (and a scaled boosting
-budget) and compares it with the parent version on the very same rows and seeds. The
-first stage runs on several sample seeds and is reported twice: after its first seed
-(`provisional`: the paired delta, decisive only past a conservative margin) and after
-every seed (the mean paired delta, its standard error, a verdict). Each stage is reported
-the moment it ends; a cancellation between operators stops the ladder.
+Each approximate stage runs the version on a deterministic sample (the first also with a
+scaled boosting budget) and compares it with the parent version on the very same rows and
+seeds. The first stage runs on several sample seeds and is reported twice: after its first
+seed (`provisional`: the paired delta, with an error borrowed from earlier edits) and after
+every seed (the mean paired delta and its standard error). Verdicts follow
+`ghostrun.engine.verdict`. Each stage is reported the moment it ends; a cancellation
+between operators stops the ladder.
 
 A ladder that went straight to full still measures the version at the fidelities the
 next edit's stages will want (`_prepare_pairing`), after the exact result is out: an
@@ -24,7 +25,7 @@ from typing import Literal
 
 from ghostrun.approx.ladder import Stage, plan_ladder, short_run
 from ghostrun.approx.scaling import has_budget
-from ghostrun.approx.sensitivity import scale_sensitive
+from ghostrun.approx.sensitivity import knob_names, scale_sensitive
 from ghostrun.engine.costs import CostModel
 from ghostrun.engine.pairing import (
     TrackRecord,
@@ -122,7 +123,7 @@ class _Ladder:
     @cached_property
     def sensitive(self) -> bool:
         workflow = self.invocation.version.workflow
-        return scale_sensitive(self.invocation.changes, workflow.operators)
+        return scale_sensitive(self.invocation.changes, knob_names(workflow.operators))
 
     def approximate(self, stage: Stage) -> None:
         runs: list[RunResult] = []
@@ -174,7 +175,9 @@ class _Ladder:
             version = self.invocation.version.version_id
             self.records[f] = track_record(history, f, primary, exclude=version)
         record = self.records[f]
-        return StageEvidence(f.fraction, f.budget, deltas, record.seed_spread, record.bias)
+        # a budget/capacity edit's bias is only known once such an edit is on the record
+        bias = record.bias if record.sensitive_seen or not self.sensitive else None
+        return StageEvidence(f.fraction, f.budget, deltas, record.seed_spread, bias)
 
     def _judge(self, evidence: StageEvidence | None) -> Comparison | None:
         if evidence is None or not evidence.deltas:

@@ -12,6 +12,7 @@ from ghostrun.approx.ladder import (
     extrapolate,
     paired_delta,
     plan_ladder,
+    short_run,
 )
 from ghostrun.workflow.types import FULL, Fidelity
 
@@ -53,6 +54,34 @@ def test_parent_fidelities_are_preferred_so_deltas_are_paired() -> None:
     parent = Fidelity(fraction=0.03, budget=0.25)
     stages = plan_ladder(linear(100.0), preferred=[parent])
     assert stages[0].fidelity == parent
+
+
+def test_a_parent_fidelity_wins_over_a_better_sized_unpaired_one() -> None:
+    small, large = Fidelity(0.02, budget=0.25), Fidelity(0.5, budget=0.25)
+    # linear(100): the first stage's share is 3.3 s; 0.02 takes 0.5 s, 0.5 takes 12.5 s
+    assert plan_ladder(linear(100.0), preferred=[small])[0].fidelity == small
+    assert plan_ladder(linear(100.0), preferred=[large])[0].fidelity == large
+    unpaired = plan_ladder(linear(100.0))[0].fidelity
+    assert unpaired not in (small, large)
+
+
+def test_stages_are_sized_on_the_whole_workflow() -> None:
+    # the edited operator has a fixed cost: sized on it alone, nothing would fit
+    def edited(f: Fidelity) -> float:
+        return 2.0 + 10.0 * f.fraction * f.budget
+
+    whole = linear(400.0)
+    own = plan_ladder(edited, approx_only=True)[0].fidelity
+    sized = plan_ladder(edited, size=whole, approx_only=True)[0].fidelity
+    assert sized.fraction > own.fraction
+    assert whole(sized) <= whole(FULL) / 30
+
+
+def test_the_hot_worker_approximates_shorter_runs() -> None:
+    assert short_run(hot=True) < short_run(hot=False) == SHORT_RUN
+    seconds = (short_run(hot=True) + SHORT_RUN) / 2
+    assert [s.fidelity for s in plan_ladder(linear(seconds))] == [FULL]
+    assert len(plan_ladder(linear(seconds), short=short_run(hot=True))) > 1
 
 
 def test_min_fraction_is_respected() -> None:

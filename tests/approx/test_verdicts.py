@@ -9,7 +9,7 @@ import pytest
 
 from ghostrun.approx.sensitivity import scale_sensitive
 from ghostrun.engine.verdict import StageEvidence, judge
-from ghostrun.workflow.types import Change, Knob, Location, OpChange, Operator
+from ghostrun.workflow.types import Change, OpChange
 
 
 def ev(fraction: float, *deltas: float, spread: float | None = None,
@@ -82,18 +82,12 @@ def test_judge(case: Case) -> None:
         assert result.delta == pytest.approx(case.stages[-1].mean)
 
 
-def _op(name: str, *knobs: str) -> Operator:
-    where = Location("pipeline.py", 1)
-    found = tuple(Knob(k, 1, where, implicit="." in k) for k in knobs)
-    return Operator(name=name, kind="op", func=lambda: None, inputs=(), knobs=found,
-                    location=where, source_text="", code_hash=name)
-
-
 OPS = {
-    "features": _op("features", "min_count"),
-    "model": _op("model", "LGBMClassifier.n_estimators", "LGBMClassifier.num_leaves"),
-    "auc": _op("auc"),
+    "features": ["min_count"],
+    "model": ["LGBMClassifier.n_estimators", "LGBMClassifier.num_leaves"],
+    "auc": [],
 }
+
 SENSITIVITY = [
     ("leaves", [OpChange("model", Change.KNOB, {"LGBMClassifier.num_leaves": (31, 63)})], True),
     ("explicit-depth", [OpChange("model", Change.KNOB, {"max_depth": (6, 8)})], True),
