@@ -33,8 +33,12 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--budget", type=float, default=90.0,
                    help="seconds of exploration per side (default 90)")
     p.add_argument("--workers", type=int, default=4, help="LocalCluster workers (default 4)")
-    p.add_argument("--rows", type=int, default=30000, help="rows of the project (default 30000)")
+    p.add_argument("--rows", type=int, default=150000,
+                   help="rows of the project (default 150000)")
     p.add_argument("--seed", type=int, default=0, help="exploration seed (default 0)")
+    p.add_argument("--all-moves", action="store_true",
+                   help="explore every kind of variant (default: knob moves only, trials of "
+                        "like cost on both sides)")
     p.add_argument("--overhead-trials", type=int, default=6,
                    help="trials timed one at a time per side (default 6)")
     p.add_argument("--workdir", type=Path, default=REPO / "bench" / "results" / "dask",
@@ -53,25 +57,29 @@ def main(argv: list[str] | None = None) -> int:
 
     command = "python -m bench.dask " + shlex.join(
         ["--budget", f"{args.budget:g}", "--workers", str(args.workers), "--rows",
-         str(args.rows), "--seed", str(args.seed)]
+         str(args.rows), "--seed", str(args.seed)] + (["--all-moves"] if args.all_moves else [])
     )  # fmt: skip
     work = args.workdir
     work.mkdir(parents=True, exist_ok=True)
     results: dict[str, Any] = {"command": command, "cores": os.cpu_count()}
     _say("local exploration")
     local = LocalBackend()
-    results["local"] = exploration(work / "local", args.rows, args.budget, args.seed, local)
+    results["local"] = exploration(work / "local", args.rows, args.budget, args.seed, local,
+                                   args.all_moves)  # fmt: skip
     results["local_overhead"] = overhead(work / "local-o", args.rows, args.overhead_trials, local)
     _say(f"starting a LocalCluster of {args.workers} workers")
     t0 = time.monotonic()
     with LocalCluster(processes=True, n_workers=args.workers, threads_per_worker=1,
                       dashboard_address=None) as cluster, Client(cluster) as client:  # fmt: skip
         results["cluster_start_seconds"] = time.monotonic() - t0
+        t0 = time.monotonic()
+        client.run(_warm)  # long-lived workers have their libraries imported, as here
+        results["worker_imports_seconds"] = time.monotonic() - t0
         _say("cluster exploration")
         backend = DaskBackend(client)
         try:
             results["cluster"] = exploration(work / "cluster", args.rows, args.budget,
-                                             args.seed, backend)  # fmt: skip
+                                             args.seed, backend, args.all_moves)  # fmt: skip
             results["cluster_overhead"] = overhead(work / "cluster-o", args.rows,
                                                    args.overhead_trials, backend)  # fmt: skip
         finally:
@@ -95,6 +103,9 @@ def render(r: dict[str, Any], workers: int) -> str:
     def secs(x: float | None) -> str:
         return "never" if x is None else f"{x:.1f} s"
 
+    def ms(x: float | None) -> str:
+        return "—" if x is None else f"{1000 * x:.0f} ms"
+
     def top(side: dict[str, Any]) -> str:
         t = side["top"][0] if side["top"] else None
         if t is None:
@@ -115,13 +126,17 @@ def render(r: dict[str, Any], workers: int) -> str:
          ratio(cluster["first_confirmed_seconds"], local["first_confirmed_seconds"])),
         ("warm trial, one in flight: wall", secs(lo["warm_wall"]), secs(co["warm_wall"]), ""),
         ("  of which its runs", secs(lo["warm_runs"]), secs(co["warm_runs"]), ""),
-        ("  overhead per trial", secs(lo["warm_overhead"]), secs(co["warm_overhead"]), ""),
-        ("first round (cold workers)", secs(lo["cold_round_wall"]), secs(co["cold_round_wall"]),
+        ("  overhead per trial (wall − runs)", ms(lo["warm_overhead"]), ms(co["warm_overhead"]),
          ""),
+        ("  of which outside the worker's task", "", ms(co["warm_transport"]), ""),
+        ("first round on a new version (one trial per slot)", secs(lo["cold_round_wall"]),
+         secs(co["cold_round_wall"]), ""),
+        ("  a worker's copy of the project (median)", "", secs(co["cold_setup"]), ""),
     ]  # fmt: skip
     lines = [
         f"# Exploration: local explorer vs a LocalCluster of {workers} workers "
-        f"({r['cores']} cores; cluster start {r['cluster_start_seconds']:.1f} s, not counted)",
+        f"({r['cores']} cores; not counted: cluster start {r['cluster_start_seconds']:.1f} s, "
+        f"workers importing their libraries {r['worker_imports_seconds']:.1f} s)",
         "",
         "| figure | local | cluster | cluster vs local |",
         "|---|---|---|---|",
@@ -134,6 +149,14 @@ def render(r: dict[str, Any], workers: int) -> str:
         f"reproduce: {r['command']}",
     ]
     return "\n".join(lines)
+
+
+def _warm() -> None:
+    import lightgbm  # noqa: F401
+    import pandas  # noqa: F401
+    import sklearn.metrics  # noqa: F401
+
+    import ghostrun.suggest.backends.copies  # noqa: F401
 
 
 def _say(text: str) -> None:

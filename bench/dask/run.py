@@ -25,11 +25,19 @@ from ghostrun.suggest.halving import FULL_RUNG
 from ghostrun.suggest.rank import suggestions
 from ghostrun.suggest.search import explore
 from ghostrun.suggest.trials import Measured, Trials
+from ghostrun.suggest.variant import Variant
+from ghostrun.workflow.graph import Workflow
 from ghostrun.workflow.ondemand import real_workflow
 
 
+def knob_moves(workflow: Workflow) -> list[Variant]:
+    """Knob moves only: trials of like cost on both sides (an estimator swap to a random
+    forest costs many knob moves, so which ones a side happened to try would decide)."""
+    return [v for v in neighbours(workflow) if v.kind == "knob"]
+
+
 def exploration(
-    root: Path, rows: int, budget: float, seed: int, backend: Backend
+    root: Path, rows: int, budget: float, seed: int, backend: Backend, all_moves: bool
 ) -> dict[str, Any]:
     _fresh(root, rows)
     with Session(Project.open(root)) as session:
@@ -48,7 +56,9 @@ def exploration(
             if top and top[0].confirmed_full and top[0].expected_delta > 0:
                 confirmed.append(now)
 
-        report = explore(session, budget=budget, seed=seed, on_result=on_result, backend=backend)
+        generate = None if all_moves else knob_moves
+        report = explore(session, budget=budget, seed=seed, on_result=on_result, backend=backend,
+                         generate=generate)  # fmt: skip
         wall = time.monotonic() - started
         ranked = suggestions(session.history, report.version_id, n=3)
     return {
@@ -73,38 +83,47 @@ def overhead(root: Path, rows: int, count: int, backend: Backend) -> dict[str, A
         workflow = real_workflow(version.workflow)
         trials = Trials(session, session.prepare(version), workflow, workflow.primary or "",
                         lambda: False)  # fmt: skip
-        variants = [v for v in neighbours(workflow) if v.kind == "knob"]
+        variants = knob_moves(workflow)
         slots = backend.slots()
         warmup, timed = variants[:slots], variants[slots : slots + count]
         t0 = time.monotonic()
-        _measure(backend, trials, warmup)
+        first = _measure(backend, trials, warmup)
         cold = time.monotonic() - t0
         rows_out = []
         for variant in timed:
             t0 = time.monotonic()
-            (measured,) = _measure(backend, trials, [variant])
+            ((measured, payload),) = _measure(backend, trials, [variant])
             wall = time.monotonic() - t0
-            rows_out.append({"variant": variant.describe(), "wall": wall,
+            task = payload["task_seconds"] if payload else wall
+            rows_out.append({"variant": variant.describe(), "wall": wall, "task": task,
                              "runs": measured.seconds})  # fmt: skip
+    setups = [p["setup_seconds"] for _, p in first if p]
     return {
         "slots": slots,
         "cold_round_wall": cold,
+        "cold_setup": statistics.median(setups) if setups else None,
         "trials": rows_out,
-        "warm_wall": statistics.median(r["wall"] for r in rows_out) if rows_out else None,
-        "warm_runs": statistics.median(r["runs"] for r in rows_out) if rows_out else None,
-        "warm_overhead": (
-            statistics.median(r["wall"] - r["runs"] for r in rows_out) if rows_out else None
-        ),
+        **{f"warm_{k}": _median(rows_out, k) for k in ("wall", "task", "runs")},
+        "warm_overhead": _median([{"x": r["wall"] - r["runs"]} for r in rows_out], "x"),
+        "warm_transport": _median([{"x": r["wall"] - r["task"]} for r in rows_out], "x"),
     }
 
 
-def _measure(backend: Backend, trials: Trials, variants: list[Any]) -> list[Measured]:
+def _median(rows: list[dict[str, Any]], key: str) -> float | None:
+    return statistics.median(r[key] for r in rows) if rows else None
+
+
+def _measure(
+    backend: Backend, trials: Trials, variants: list[Any]
+) -> list[tuple[Measured, dict[str, Any] | None]]:
+    """Submit all, wait for all: each result with the worker's payload (cluster only)."""
     pending = [backend.submit(trials, v, FULL_RUNG) for v in variants]
-    done: list[Measured] = []
+    done = []
     while pending:
         for handle in backend.wait(pending, timeout=0.05):
             pending.remove(handle)
-            done.append(handle.result())
+            measured = handle.result()
+            done.append((measured, getattr(handle, "payload", None)))
     return done
 
 

@@ -352,7 +352,7 @@ class _Search:
                 self.queue.extend(self._pairs_and_steps())
             if not self.queue:
                 self.queue.extend(self._picks())
-            if not self.queue and not self.flying and self._walk_on():
+            if not self.queue and self._walk_on():
                 continue
             if not self.queue:
                 return None
@@ -395,7 +395,7 @@ class _Search:
             for variant in around(state.variant, self.workflow, self.generate):
                 if self._untried(variant):
                     self.fresh.setdefault(variant.id, variant)
-            if self.fresh:
+            if self.fresh.keys() - self.flying.keys():
                 return True
         return False
 

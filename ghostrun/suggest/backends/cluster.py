@@ -17,6 +17,7 @@ recorded failed: no trial is ever silently lost.
 from __future__ import annotations
 
 import logging
+import time
 import uuid
 from collections.abc import Sequence
 from typing import Any
@@ -39,6 +40,7 @@ __all__ = ["CONNECT_TIMEOUT", "ClusterTrial", "DaskBackend"]
 
 CONNECT_TIMEOUT = 15.0  # seconds to reach the scheduler and see a first worker
 RESUBMITS = 1  # submissions of a lost trial beyond the first
+SLOTS_EVERY = 2.0  # seconds between two counts of the cluster's workers
 log = logging.getLogger("ghostrun.cluster")
 
 
@@ -54,6 +56,7 @@ class ClusterTrial:
         self.version = version
         self.bundle = bundle
         self.submissions = 0
+        self.payload: dict[str, Any] | None = None  # what the worker returned, once done
         self.future: Future = backend._send(self)
 
     def lost(self) -> bool:
@@ -65,7 +68,7 @@ class ClusterTrial:
             raise RunCancelled("the exploration was cancelled")
         status = self.future.status
         if status == "finished":
-            payload = self.future.result()
+            payload = self.payload = self.future.result()
             if payload.get("kind") == "ClusterError":
                 self.backend.shipper.forget(self.bundle)  # ask the workers again next time
             self.backend.check_env(payload)
@@ -98,6 +101,7 @@ class DaskBackend:
         self._bundles: dict[str, ProjectBundle] = {}
         self._cancelled: set[Any] = set()  # keys of the futures this back end cancelled
         self._warned = False
+        self._slots = (-SLOTS_EVERY, 1)  # (when counted, workers)
         self._new_event()
         _check_workers(client)
         client.register_plugin(TrialCopies(), name=TrialCopies.name)
@@ -123,8 +127,12 @@ class DaskBackend:
     # -- the Backend protocol -------------------------------------------------------
 
     def slots(self) -> int:
-        """One trial per worker process (a trial owns its process: see `remote`)."""
-        return max(1, len(self.client.nthreads()))
+        """One trial per worker process (a trial owns its process: see `remote`), asked of
+        the scheduler at most every SLOTS_EVERY seconds (workers come and go)."""
+        now = time.monotonic()
+        if now - self._slots[0] > SLOTS_EVERY:
+            self._slots = (now, max(1, len(self.client.nthreads())))
+        return self._slots[1]
 
     def submit(self, trials: Trials, variant: Variant, rung: Rung) -> TrialHandle:
         version = trials.build(variant)  # WorkflowError here when it does not apply

@@ -79,6 +79,7 @@ def run_trial(
 ) -> dict[str, Any]:  # fmt: skip
     """Measure one variant at one rung on this worker (see the module docstring). `rung`
     is `{"fidelity": ..., "seeds": n}`; `cancel` names the client's cancellation event."""
+    started = time.perf_counter()
     worker = get_worker()
     copies = worker.plugins.get(PLUGIN)
     if not isinstance(copies, TrialCopies):
@@ -88,7 +89,9 @@ def run_trial(
         if cancelled():
             raise RunCancelled("the exploration was cancelled before this trial started")
         try:
+            waited = time.perf_counter()
             copy = copies.open(bundle, shipped)
+            setup = time.perf_counter() - waited
             step = Rung(Fidelity.from_json(rung["fidelity"]), int(rung["seeds"]))
             payload = copy.measure(change, step, cancelled)
         except RunCancelled:
@@ -96,7 +99,8 @@ def run_trial(
         except Exception as exc:  # noqa: BLE001 - recorded by the client as a failed trial
             copies.drop()  # a half-made or broken copy is not reused
             return {"error": str(exc) or repr(exc), "kind": type(exc).__name__}
-    return {**payload, "worker": worker.address, "pid": os.getpid()}
+    timing = {"setup_seconds": setup, "task_seconds": time.perf_counter() - started}
+    return {**payload, **timing, "worker": worker.address, "pid": os.getpid()}
 
 
 def _poller(name: str) -> Callable[[], bool]:

@@ -2,8 +2,8 @@
 
 Before the first trial of a bundle, every worker is asked which of its data files it sees
 at their own absolute path (same size and mtime, or same content). Files every worker sees
-are read there in place; the others are scattered once (content-addressed, so a new
-version with the same data sends nothing again), within SCATTER_LIMIT bytes in all.
+are read there in place; the others are scattered once to every worker (keyed by content,
+so a new version with the same data sends nothing again), within SCATTER_LIMIT bytes.
 """
 
 from __future__ import annotations
@@ -35,9 +35,12 @@ class DataShipper:
 
     def shipped(self, bundle: ProjectBundle) -> Mapping[str, Any]:
         """path -> future of its bytes, for the files some worker cannot see."""
-        if bundle.key not in self._plans:
-            self._plans[bundle.key] = self._plan(bundle)
-        return self._plans[bundle.key]
+        plan = self._plans.get(bundle.key)
+        if plan is None or any(f.status != "finished" for f in plan.values()):
+            # first use, or every worker holding some of it died: send again
+            self._scattered = {d: f for d, f in self._scattered.items() if f.status == "finished"}
+            plan = self._plans[bundle.key] = self._plan(bundle)
+        return plan
 
     def forget(self, bundle: ProjectBundle) -> None:
         """Ask the workers again before the next trial (one did not see a file after all)."""
@@ -73,7 +76,8 @@ class DataShipper:
     def _scatter(self, spec: DataFile) -> Any:
         if spec.digest not in self._scattered:
             blob = Path(spec.local).read_bytes()
-            self._scattered[spec.digest] = self.client.scatter(blob, hash=False)
+            # On every worker: each needs it for its copy, and a dead worker loses no data.
+            self._scattered[spec.digest] = self.client.scatter(blob, hash=False, broadcast=True)
         return self._scattered[spec.digest]
 
     def release(self) -> None:
