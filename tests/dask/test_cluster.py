@@ -169,6 +169,7 @@ def test_a_copy_measures_a_variant_and_refuses_data_it_cannot_see(tmp_path: Path
     try:
         assert copy.root != root and (copy.root / "helpers.py").is_file()
         payload = copy.measure(move.to_json(), FULL_RUNG, lambda: False)
+        broken = copy.measure({**move.to_json(), "new": 1}, FULL_RUNG, lambda: False)
     finally:
         copy.close()
     assert not copy.root.exists()
@@ -176,6 +177,9 @@ def test_a_copy_measures_a_variant_and_refuses_data_it_cannot_see(tmp_path: Path
     (seed,) = payload["runs"]
     assert seed["run"]["status"] == seed["base"]["status"] == "ok"
     assert seed["value"] > seed["base_value"]  # more leaves learn the interaction
+    error = broken["runs"][0]["run"]["error"]  # LightGBM refuses a single leaf
+    assert broken["status"] == "failed" and "num_leaves" in error
+    assert f"{root}/pipeline.py" in error and str(copy.root) not in error  # the user's file
 
     shutil.move(root / "data", tmp_path / "elsewhere")  # as on a machine without the data
     with pytest.raises(ClusterError, match=r"data/table.csv .* not visible on this worker"):

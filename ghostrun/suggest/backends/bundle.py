@@ -55,6 +55,7 @@ class ProjectBundle:
     """
 
     key: str
+    root: str  # the project's root on the client: what worker paths are shown as
     base_version: str
     env_hash: str
     workflow: str
@@ -87,6 +88,7 @@ def bundle_of(project: Project, version: Version, history: History) -> ProjectBu
     )[:16]  # fmt: skip
     return ProjectBundle(
         key=key,
+        root=str(root),
         base_version=version.version_id,
         env_hash=version.env_hash,
         workflow=version.workflow.relpath,

@@ -39,6 +39,7 @@ class ProjectCopy:
 
     def __init__(self, bundle: ProjectBundle, shipped: Mapping[str, bytes]):
         self.key = bundle.key
+        self.home = bundle.root
         self.root = Path(tempfile.mkdtemp(prefix=f"{PREFIX}{os.getpid()}-"))
         self._cancelled: Callable[[], bool] = lambda: False
         try:
@@ -95,8 +96,8 @@ class ProjectCopy:
             mine, theirs = history.run(r.run_id), history.run(r.base_run_id or -1)
             runs.append({
                 "seed": r.seed, "value": r.value, "base_value": r.base_value,
-                "run": run_json(mine) if mine else None,
-                "base": run_json(theirs) if theirs else None,
+                "run": self._shown(run_json(mine)) if mine else None,
+                "base": self._shown(run_json(theirs)) if theirs else None,
             })  # fmt: skip
         return {
             "status": measured.status,
@@ -104,6 +105,13 @@ class ProjectCopy:
             "runs": runs,
             "env_matches": self.env_matches,
         }
+
+    def _shown(self, run: dict[str, Any]) -> dict[str, Any]:
+        """Errors name the user's files, not this copy's."""
+        if run["error"]:
+            for path in {str(self.root.resolve()), str(self.root)}:
+                run["error"] = run["error"].replace(path, self.home)
+        return run
 
     def close(self) -> None:
         try:
