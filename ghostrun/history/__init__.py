@@ -1,4 +1,5 @@
-"""Run history in SQLite (DESIGN §6): versions, change sets, runs, metrics, file hashes."""
+"""Run history in SQLite (DESIGN §6): versions, change sets, runs, metrics, file hashes,
+variants and their trials."""
 
 from ghostrun.history.records import (
     OpExecution,

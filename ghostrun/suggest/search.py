@@ -101,7 +101,8 @@ def explore(
 
     `rungs` overrides the fidelities planned from the runtime model and `generate` the
     variant generator (both for tests and benchmarks). `backend` runs the trials; by
-    default the one the settings ask for (the Dask cluster at `cluster`, else local)."""
+    default the one the settings ask for (the Dask cluster at `cluster`, else local). A
+    workflow that does not load raises its WorkflowError, as `session.load()` does."""
     if backend is not None:
         return _Search(session, budget, cancelled, on_result, seed, generate, backend).run(rungs)
     with open_backend(session.project.settings) as opened:

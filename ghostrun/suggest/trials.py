@@ -151,7 +151,8 @@ class Trials:
         """
         if variant.id in self._versions:
             return self._versions[variant.id]
-        overlaid = variant.apply_to(self.workflow)
+        modules = self.session.project.settings.estimator_modules
+        overlaid = variant.apply_to(self.workflow, estimator_modules=modules)
         history = self.session.history
         opened = {name: history.opened_files(name) for name in overlaid.operators}
         version = build_version(overlaid, FileHasher(history), opened, env_hash=self.base.env_hash)
