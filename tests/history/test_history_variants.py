@@ -58,7 +58,9 @@ def test_a_variant_and_its_trials_round_trip(saved: History) -> None:
     assert (got.change, got.ops) == (CHANGE, ("model",))
     assert got.base_fingerprints == {"model": "fp-model"}
     assert (got.description, got.location, got.version_id) == (
-        "model: n_estimators 100 → 200", "workflow.py:10", "v2"
+        "model: n_estimators 100 → 200",
+        "workflow.py:10",
+        "v2",
     )
 
     runs = _pairs(saved, [0.01, 0.03])
@@ -97,7 +99,10 @@ def test_a_min_goal_gain_and_a_failed_trial(saved: History) -> None:
     )  # fmt: skip
     ok, failed = saved.trials()
     assert (failed.status, failed.delta, failed.gain, failed.runs[0].value) == (
-        "failed", None, None, None
+        "failed",
+        None,
+        None,
+        None,
     )
     assert (ok.gain, ok.uncertainty) == (0.5, None)  # NaN is stored as "unknown"
 
@@ -126,7 +131,8 @@ def test_the_same_change_on_two_bases_is_two_variants(saved: History) -> None:
     saved.save_variant(_variant(base="v3", version="v2"))
     saved.save_variant(_variant(base="v1", version="v2"))  # fills the missing version id
     assert {(v.base_version, v.version_id) for v in saved.variants()} == {
-        ("v1", "v2"), ("v3", "v2")
+        ("v1", "v2"),
+        ("v3", "v2"),
     }
     assert [v.base_version for v in saved.variants(base_version="v3")] == ["v3"]
 
