@@ -36,7 +36,7 @@ from sklearn.utils.validation import has_fit_parameter
 from threadpoolctl import threadpool_limits
 
 from ghostrun.engine.executor import Executor
-from ghostrun.engine.session import Session
+from ghostrun.engine.session import Session, working_directory
 from ghostrun.engine.warmstart import FitTracker, WarmStarts, approximate_key
 from ghostrun.project import Project
 from ghostrun.reuse.cache import ResultCache
@@ -550,7 +550,8 @@ def test_approximate_warm_starts_need_the_flag_and_stay_off_the_normal_key(
         inv = session.prepare(session.load())
         sources = {"model": parent.last.outcomes["model"].key}
         warm = WarmStarts(sources, approximate=True)
-        approximate = Executor(inv.version, session.cache, FULL, warm=warm).run()
+        with working_directory(forest.root):  # user code reads data/ relative to the root
+            approximate = Executor(inv.version, session.cache, FULL, warm=warm).run()
     outcome = approximate.outcomes["model"]
     assert outcome.warm_start == "approximate"
     normal = forest.run()  # finds nothing under the normal key: trains from scratch
