@@ -464,7 +464,7 @@ def init(project: Project, example: bool, script: Path | None,
 @click.option(
     "--explore-budget",
     type=click.FloatRange(min=5),
-    default=45.0,
+    default=60.0,
     show_default=True,
     help="Seconds of exploration in the idle-time step.",
 )

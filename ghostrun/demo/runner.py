@@ -63,7 +63,7 @@ class Demo:
 
 def run_demo(
     console: Console, *, keep: Path | None = None, rows: int = 100_000,
-    explore_budget: float = 45.0,
+    explore_budget: float = 60.0,
 ) -> int:
     started = time.perf_counter()
     with ExitStack() as stack:
