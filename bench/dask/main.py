@@ -69,8 +69,9 @@ def main(argv: list[str] | None = None) -> int:
     results["local_overhead"] = overhead(work / "local-o", args.rows, args.overhead_trials, local)
     _say(f"starting a LocalCluster of {args.workers} workers")
     t0 = time.monotonic()
-    with LocalCluster(processes=True, n_workers=args.workers, threads_per_worker=1,
-                      dashboard_address=None) as cluster, Client(cluster) as client:  # fmt: skip
+    cluster = LocalCluster(processes=True, n_workers=args.workers, threads_per_worker=1,
+                           host="127.0.0.1", dashboard_address="127.0.0.1:0")  # fmt: skip
+    with cluster, Client(cluster) as client:
         results["cluster_start_seconds"] = time.monotonic() - t0
         t0 = time.monotonic()
         client.run(_warm)  # long-lived workers have their libraries imported, as here

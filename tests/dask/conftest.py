@@ -28,7 +28,7 @@ START_TIMEOUT = 60
 @pytest.fixture(scope="module")
 def local_cluster() -> Iterator[str]:
     cluster = distributed.LocalCluster(
-        processes=True, n_workers=2, threads_per_worker=1, dashboard_address=None,
+        processes=True, n_workers=2, threads_per_worker=1, dashboard_address="127.0.0.1:0",
         host="127.0.0.1",
     )  # fmt: skip
     try:

@@ -29,7 +29,7 @@ from ghostrun.suggest.backends import TrialHandle
 from ghostrun.suggest.backends.bundle import ProjectBundle, bundle_of
 from ghostrun.suggest.backends.errors import ClusterError
 from ghostrun.suggest.backends.record import record_failure, record_remote
-from ghostrun.suggest.backends.remote import TrialCopies, run_trial, worker_info
+from ghostrun.suggest.backends.remote import TrialCopies, run_trial, warm, worker_info
 from ghostrun.suggest.backends.shipping import SCATTER_LIMIT, DataShipper
 from ghostrun.suggest.halving import Rung
 from ghostrun.suggest.trials import Measured, Trials
@@ -105,6 +105,7 @@ class DaskBackend:
         self._new_event()
         _check_workers(client)
         client.register_plugin(TrialCopies(), name=TrialCopies.name)
+        client.run(warm, wait=False)
 
     @classmethod
     def connect(

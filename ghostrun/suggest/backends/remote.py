@@ -27,7 +27,7 @@ from ghostrun.suggest.backends.copies import ProjectCopy, remove_orphans
 from ghostrun.suggest.halving import Rung
 from ghostrun.workflow.types import Fidelity
 
-__all__ = ["PLUGIN", "TrialCopies", "probe", "run_trial", "worker_info"]
+__all__ = ["PLUGIN", "TrialCopies", "probe", "run_trial", "warm", "worker_info"]
 
 PLUGIN = "ghostrun-trials"
 POLL = 0.2  # seconds between two looks at the cancellation event
@@ -121,6 +121,16 @@ def _poller(name: str) -> Callable[[], bool]:
 def probe(specs: Sequence[DataFile]) -> list[str]:
     """Run on every worker: the data files it sees at their own path."""
     return [spec.path for spec in specs if sees(spec)]
+
+
+async def warm() -> None:
+    """Run on every worker when a client connects, without waiting for it (`Client.run`
+    takes only coroutines for that): what a first trial would import and measure anyway,
+    done while the client prepares its search."""
+    import ghostrun.suggest.variant  # noqa: F401 - brings libcst, for the overlays
+    from ghostrun.workflow.version import environment_hash
+
+    environment_hash()
 
 
 def worker_info() -> dict[str, Any]:
