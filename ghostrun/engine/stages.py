@@ -40,6 +40,11 @@ from ghostrun.errors import RunCancelled
 from ghostrun.workflow.types import FULL, Change, Fidelity
 
 Mode = Literal["ladder", "approx", "full"]
+# Executions of an operator the runtime model looks back over. Wider than the cost model's
+# default: the model learns only from *computed* executions, and in a long session, above
+# all in the hot worker, an operator upstream of the edits is loaded or pruned run after
+# run; with too short a window the ladder would find it "never timed" and go full at once.
+COST_HISTORY = 2000
 StageCallback = Callable[[StageResult], None]
 
 
@@ -73,8 +78,8 @@ def ladder_for(session: Session, invocation: Invocation, mode: Mode) -> list[Sta
     """The stages for this invocation, sized from the history's runtime model."""
     workflow = invocation.version.workflow
     return plan_ladder(
-        _predictor(session, invocation),
-        size=_predictor(session, invocation, list(workflow.operators)),
+        runtime_predictor(session, invocation),
+        size=runtime_predictor(session, invocation, list(workflow.operators)),
         preferred=parent_fidelities(session.history, invocation.parent_id),
         approx_only=mode == "approx",
         full_only=mode == "full",
@@ -82,12 +87,12 @@ def ladder_for(session: Session, invocation: Invocation, mode: Mode) -> list[Sta
     )
 
 
-def _predictor(
+def runtime_predictor(
     session: Session, invocation: Invocation, ops: list[str] | None = None
 ) -> Callable[[Fidelity], float] | None:
     """Predicted seconds of the edit's affected operators (or `ops`) at a fidelity; None
     while the history has not timed them all."""
-    costs = CostModel(session.history)
+    costs = CostModel(session.history, history_limit=COST_HISTORY)
     workflow = invocation.version.workflow
     if ops is None:
         ops = [
@@ -208,7 +213,7 @@ def _prepare_pairing(ladder: _Ladder) -> None:
     quietly by a cancellation (a newer save), since nothing waits for it."""
     session, invocation = ladder.session, ladder.invocation
     workflow = invocation.version.workflow
-    predict = _predictor(session, invocation, list(workflow.operators))
+    predict = runtime_predictor(session, invocation, list(workflow.operators))
     if predict is None:
         return
     plan = plan_ladder(

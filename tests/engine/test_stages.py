@@ -9,7 +9,7 @@ import pytest
 from ghostrun.engine.pairing import TrackRecord, track_record
 from ghostrun.engine.results import Invocation, StageResult
 from ghostrun.engine.session import Session
-from ghostrun.engine.stages import run_ladder
+from ghostrun.engine.stages import run_ladder, runtime_predictor
 from ghostrun.errors import RunCancelled
 from ghostrun.history import History
 from ghostrun.project import Project
@@ -209,3 +209,14 @@ def test_a_fidelity_s_track_record_needs_earlier_edits_measured_in_full(root: Pa
     record = record_at(stage)
     assert record.bias is not None and record.seed_spread is not None
     assert 0 <= record.bias < 0.5
+
+
+def test_operators_reused_for_many_runs_still_count_as_timed(root: Path) -> None:
+    ladder(root, mode="ladder")
+    with Session(Project.open(root)) as session:
+        invocation = session.prepare(session.load())
+        for _ in range(60):  # the source is loaded or pruned, never computed, 60 times
+            session.execute(invocation, Fidelity(0.05, budget=0.25))
+        every_op = list(invocation.version.workflow.operators)
+        predict = runtime_predictor(session, invocation, every_op)
+    assert predict is not None and predict(Fidelity(0.05, budget=0.25)) > 0
