@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import io
 import pickle
+from collections.abc import Iterable
 from typing import Any
 
 ARROW = "arrow"
@@ -33,6 +34,17 @@ CODECS = ARRAY_CODECS | {JOBLIB, PICKLE}
 
 class Unstorable(Exception):
     """A value cannot be written (typically it cannot be pickled); the reason is the message."""
+
+
+def import_for(codecs: Iterable[str]) -> None:
+    """Import what `codecs` need, in the calling thread, before blobs are encoded or decoded
+    on worker threads: first imports of pyarrow/pandas from several threads at once can
+    deadlock on Python's per-module import locks (seen: a run hung for good)."""
+    wanted = set(codecs)
+    if wanted & ARRAY_CODECS:
+        from ghostrun.reuse import _arraycodecs  # noqa: F401
+    if JOBLIB in wanted:
+        import joblib  # noqa: F401
 
 
 def encode(codec: str, value: Any) -> list[Any]:

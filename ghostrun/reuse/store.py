@@ -15,6 +15,7 @@ recorded; a bad entry is deleted and reported as `CorruptEntry`, so the caller r
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 import time
@@ -27,7 +28,7 @@ from typing import Any, TypeVar
 from ghostrun.errors import StoreError
 from ghostrun.reuse import serializers
 from ghostrun.reuse._blobs import BlobCorrupt, BlobDir, BlobRecord, is_blob_id, is_temp
-from ghostrun.reuse._codecs import Unstorable, decode
+from ghostrun.reuse._codecs import ARRAY_CODECS, Unstorable, decode, import_for
 from ghostrun.reuse._fs import HAS_LOCKS, atomic_write, make_private_dir, store_lock
 from ghostrun.reuse._manifest import BadManifest, Entry, encode_manifest, new_entry, read_manifest
 from ghostrun.reuse.digest import Digest
@@ -100,7 +101,12 @@ class Store:
             raise CorruptEntry(key, str(exc)) from None
         except OSError as exc:
             raise StoreError(f"could not read cache entry {key!r}: {exc}") from exc
-        parts = _in_parallel(lambda record: self._load_blob(key, record), records)
+        import_for(record.codec for record in records)
+        load = functools.partial(self._load_blob, key)
+        if all(record.codec in ARRAY_CODECS for record in records):
+            parts = _in_parallel(load, records)
+        else:  # unpickling imports the value's modules: never on several threads at once
+            parts = [load(record) for record in records]
         try:
             value = serializers.assemble(entry.kind, parts)
         except (serializers.Mismatch, TypeError, ValueError) as exc:
@@ -138,6 +144,7 @@ class Store:
         try:
             plan = serializers.plan(value, digest)
             with store_lock(self._lock, exclusive=False):
+                import_for(part.codec for part in plan.parts)
                 records = _in_parallel(self._put, plan.parts)
                 now_ns = time.time_ns()
                 now = now_ns / 1e9
