@@ -123,9 +123,12 @@ def test_history_and_diff(proj: Path) -> None:
     ghostrun(proj, "run")
     edit(proj / "pipeline.py", "C=1.0", "C=0.5")
     ghostrun(proj, "run")
-    runs = json.loads(ghostrun(proj, "history", "--json").stdout)["runs"]
-    assert [r["run_id"] for r in runs] == [2, 1]
-    assert all(r["status"] == "ok" and "auc" in r["metrics"] for r in runs)
+    listed = json.loads(ghostrun(proj, "history", "--json").stdout)["runs"]
+    assert all(r["status"] == "ok" and "auc" in r["metrics"] for r in listed)
+    # each short run also leaves sample runs to pair the next edit with; the full ones:
+    runs = [r for r in listed if r["fidelity"]["fraction"] == 1]
+    assert len(runs) == 2 and runs[0]["run_id"] > runs[1]["run_id"]
+    assert runs[0]["version_id"] != runs[1]["version_id"]
     diff = ghostrun(proj, "diff", "--json")
     assert diff.returncode == 0, diff.stderr
     ops = {o["name"]: o for o in json.loads(diff.stdout)["ops"]}
