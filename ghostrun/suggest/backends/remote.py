@@ -31,6 +31,7 @@ __all__ = ["PLUGIN", "TrialCopies", "probe", "run_trial", "warm", "worker_info"]
 
 PLUGIN = "ghostrun-trials"
 POLL = 0.2  # seconds between two looks at the cancellation event
+CLOSE_GRACE = 5.0  # seconds a closing worker waits for its running trial to stop
 
 
 class TrialCopies(WorkerPlugin):
@@ -57,7 +58,13 @@ class TrialCopies(WorkerPlugin):
         remove_orphans()  # copies of workers killed on this machine before
 
     def teardown(self, worker: Any) -> None:
-        self.drop()
+        # A cancelled trial still running stops at its next operator: let it, then clean up.
+        got = self.lock.acquire(timeout=CLOSE_GRACE)
+        try:
+            self.drop()
+        finally:
+            if got:
+                self.lock.release()
 
     def open(self, bundle: ProjectBundle, shipped: Mapping[str, bytes]) -> ProjectCopy:
         """The copy of `bundle`, made now unless this worker has it already."""
