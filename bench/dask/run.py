@@ -89,7 +89,7 @@ def overhead(root: Path, rows: int, count: int, backend: Backend) -> dict[str, A
         t0 = time.monotonic()
         first = _measure(backend, trials, warmup)
         cold = time.monotonic() - t0
-        rows_out = []
+        rows_out: list[dict[str, Any]] = []
         for variant in timed:
             t0 = time.monotonic()
             ((measured, payload),) = _measure(backend, trials, [variant])
