@@ -253,7 +253,7 @@ def _target_lines(summary: dict[str, Any]) -> list[str]:
                 f"  {label}, {side}: {gr.get('right', 0)} right, {gr.get('WRONG', 0)} wrong, "
                 f"{gr.get('missed', 0)} unclear on a real change, {gr.get('overcalled', 0)} "
                 f"decisive within noise → right of all beyond noise {_pct(x['right_of_beyond'])}"
-                + (f"; ÷plain median {_f(t[f'{side}_decisive'], '.3f')}"
+                + (f"; ÷plain median {_f(a_all['times'][f'{side}_decisive'], '.3f')}"
                    if which == "decisive" else ""))
     for side in ("cold", "hot"):
         x = summary["all"]["extrapolation"][side]

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from ghostrun.workflow.types import FULL, Fidelity
 
 FRACTION_GRID = (0.01, 0.02, 0.05, 0.1, 0.2, 0.3, 0.5)
-SHORT_RUN = 5.0  # seconds: below this, approximate stages are not worth their overhead
+SHORT_RUN = 3.0  # seconds: below this, approximate stages are not worth their overhead
 SHORT_RUN_HOT = 1.5  # the same in the hot worker: intermediates in memory, no start-up
 FIRST_SHARE, SECOND_SHARE = 1 / 30, 1 / 5
 FIRST_BUDGET, SECOND_BUDGET = 0.25, 1.0
@@ -157,4 +157,3 @@ def extrapolate(points: Sequence[tuple[float, float]]) -> float | None:
     )
     a = my - b * mx
     return a + b
-

@@ -5,8 +5,9 @@ deeper trees, more rounds or a different learning rate can lose on 5% of the row
 with a quarter of the rounds at a larger step) and win on all of them. Measured on the
 fidelity bench (bench/approx/study.py), such edits gave paired deltas that were consistent
 across sample seeds (|t| > 10) and still of the wrong sign, which no margin on the seeds'
-spread can catch. Their approximate verdicts therefore need two stages that agree, with
-the delta's trend pointing the same way (`ghostrun.engine.verdict`).
+spread can catch, and they were off by more than other edits. So the bias a verdict must
+clear at a fidelity (`ghostrun.engine.pairing`) only counts for such an edit once such an
+edit is on that fidelity's record.
 """
 
 from __future__ import annotations

@@ -2,8 +2,9 @@
 
 An approximate stage is only comparable with the parent version at exactly the same
 fidelity and sample seed. These read the history for it: the fidelities the parent ran
-at, the parent's metric on each seed, and how far one seed's paired delta has strayed in
-earlier edits (the error a single-seed report borrows).
+at, the parent's metric on each seed, and a fidelity's record in earlier edits: how far
+one seed's paired delta strayed (the error a single-seed report borrows) and how far the
+paired deltas were from the full ones (the bias a verdict must clear).
 """
 
 from __future__ import annotations

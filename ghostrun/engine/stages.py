@@ -188,7 +188,7 @@ class _Ladder:
         if evidence is None or not evidence.deltas:
             return None
         goal = self.invocation.version.workflow.goal
-        return judge([*self.evidence, evidence], goal, sensitive=self.sensitive)
+        return judge([*self.evidence, evidence], goal)
 
     def _extrapolated(self, comparison: Comparison | None, primary: str | None) -> float | None:
         """The full metric predicted as the parent's full metric plus this stage's paired

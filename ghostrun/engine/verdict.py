@@ -21,7 +21,7 @@ from ghostrun.workflow.types import Goal
 Verdict = Literal["better", "worse", "unclear"]
 
 # A single seed's margin, on an error borrowed from elsewhere (another stage's seeds, or
-# the parent's spread over seeds): about the three-seed t value, as measured on the bench.
+# earlier edits' spread over seeds): the three-seed t value.
 BORROWED_MARGIN = 2.92
 
 
@@ -76,9 +76,7 @@ class StageEvidence:
         return statistics.stdev(self.deltas) / math.sqrt(len(self.deltas))
 
 
-def judge(
-    stages: Sequence[StageEvidence], goal: Goal, *, sensitive: bool = False
-) -> Comparison | None:
+def judge(stages: Sequence[StageEvidence], goal: Goal) -> Comparison | None:
     """The verdict of the last of `stages` (earlier ones: this invocation's stages before
     it, smallest first). None when it has no paired delta.
 
@@ -89,8 +87,7 @@ def judge(
     a sample or a scaled budget can also move a delta consistently across seeds (bias), so
     a verdict also needs support: an earlier, smaller stage that agrees in sign (with a
     trend, among stages at one budget, that keeps the sign), or a gain that also clears
-    the bias this fidelity showed in earlier edits. A first stage always needs support; a
-    later one only for a `sensitive` edit.
+    the bias this fidelity showed in earlier edits (`bias`; None: not known yet).
     """
     if not stages or not stages[-1].deltas:
         return None
@@ -101,8 +98,7 @@ def judge(
         return Comparison(delta, None, "unclear")
     gain = delta if goal == "max" else -delta
     verdict = _decide(gain, margin * error)
-    first = not any(s.deltas for s in stages[:-1])
-    if verdict != "unclear" and (first or sensitive) and not _backed(stages):
+    if verdict != "unclear" and not _backed(stages):
         clears_bias = current.bias is not None and _decide(gain, margin * error + current.bias)
         verdict = verdict if clears_bias == verdict else "unclear"
     return Comparison(delta, error, verdict)
