@@ -2,7 +2,10 @@
 
 - plain: a fresh Python process runs the whole workflow (bench.replay's plain runner);
 - cold: `python -m ghostrun run --json` in a fresh process (the ladder), timed outside and
-  read from the JSON (`stages[*].elapsed` counts from the start of the ladder);
+  read from the JSON (`stages[*].elapsed` counts from the start of the ladder); each
+  stage's wall time from process start is when the history recorded its run as finished
+  (`runs.finished`, wall clock, by the stage's `run_id`) minus the wall clock just before
+  the process started;
 - hot: ghostrun's run worker (`RunWorker(root).run(mode="ladder", on_event=...)`), driven
   from this process; each `run.stage` event is timed from the request as it arrives.
 
@@ -14,6 +17,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import sqlite3
 import sys
 import threading
 import time
@@ -68,6 +72,8 @@ class LadderRun:
     result: dict[str, Any] | None = None
     arrivals: list[float] = field(default_factory=list)  # hot: seconds from the request
     error: str | None = None
+    started_wall: float | None = None  # cold: time.time() just before the process started
+    finished: dict[int, float] = field(default_factory=dict)  # cold: run_id → runs.finished
 
     @property
     def stages(self) -> list[dict[str, Any]]:
@@ -82,13 +88,34 @@ class Cold:
 
     def run(self) -> LadderRun:
         cmd = [sys.executable, "-m", "ghostrun", "run", "--json"]
+        t0 = time.time()
         finished = run_process(cmd, self.ctx, self.folder)
         out = _last_json_object(finished.stdout)
         if finished.returncode != 0 or out is None or "stages" not in out:
             detail = ((out or {}).get("error") or {}).get("message", "")
             return LadderRun(finished.seconds,
-                             error=f"{failure(finished, self.ctx, 'ghostrun run')} {detail}")
-        return LadderRun(finished.seconds, out)
+                             error=f"{failure(finished, self.ctx, 'ghostrun run')} {detail}",
+                             started_wall=t0)
+        ids = [s["run_id"] for s in out["stages"] if s.get("run_id") is not None]
+        return LadderRun(finished.seconds, out, started_wall=t0,
+                         finished=run_finished(self.folder, ids))
+
+
+def run_finished(folder: Path, run_ids: list[int]) -> dict[int, float]:
+    """When the history recorded each run as finished (wall clock; runs it lacks are left
+    out). Read after the process has exited, so nothing else writes to it."""
+    path = folder / ".ghostrun" / "history.sqlite"
+    if not run_ids or not path.exists():
+        return {}
+    marks = ",".join("?" * len(run_ids))
+    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    try:
+        rows = conn.execute(
+            f"SELECT run_id, finished FROM runs WHERE run_id IN ({marks})", run_ids
+        ).fetchall()
+    finally:
+        conn.close()
+    return {int(r): float(f) for r, f in rows if f is not None}
 
 
 class Hot:

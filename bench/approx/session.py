@@ -110,8 +110,11 @@ def _ladder_record(run: LadderRun, cold_times: bool) -> dict[str, Any]:
     """Raw figures of one ladder run; `times[i]` is when stage i reached the user.
 
     Cold: the stage's own `elapsed` (from the start of the ladder, after the process has
-    started and loaded the workflow) and an upper bound on the wall-clock time: the
-    process's wall time minus what the ladder spent after that stage."""
+    started and loaded the workflow), and `wall_times[i]`, from process start: when the
+    history recorded the stage's run as finished, minus the wall clock just before the
+    process started (`wall_exact[i]` True); for a stage without a recorded run, the old
+    upper bound, the process's wall time minus what the ladder spent after that stage
+    (`wall_exact[i]` False)."""
     out: dict[str, Any] = {"seconds": run.seconds, "error": run.error, "stages": run.stages,
                            "goal": (run.result or {}).get("goal"),
                            "primary": (run.result or {}).get("primary"),
@@ -120,7 +123,15 @@ def _ladder_record(run: LadderRun, cold_times: bool) -> dict[str, Any]:
         elapsed = [s["elapsed"] for s in run.stages]
         out["times"] = elapsed
         last = elapsed[-1] if elapsed else 0.0
-        out["wall_times"] = [run.seconds - (last - e) for e in elapsed]
+        bounds = [run.seconds - (last - e) for e in elapsed]
+        wall, exact = [], []
+        for stage, bound in zip(run.stages, bounds, strict=True):
+            done = run.finished.get(stage.get("run_id", -1))
+            found = done is not None and run.started_wall is not None
+            wall.append(done - run.started_wall if found else bound)  # type: ignore[operator]
+            exact.append(found)
+        out["wall_times"], out["wall_exact"], out["wall_bounds"] = wall, exact, bounds
+        out["started_wall"] = run.started_wall
     else:
         out["times"] = run.arrivals
     return out
@@ -169,14 +180,27 @@ def judge_session(record: dict[str, Any]) -> dict[str, Any]:
                 rec["stages"], rec["times"], step["plain"]["seconds"], delta, after,
                 primary, tau, goal)
             rec["exact"] = _exact(rec, after, primary)
-        wall = step["cold"].get("wall_times")
-        judged = step["cold"]["judged"]
-        if judged and judged["verdict"] and wall:
-            i = judged["verdict"]["index"]
-            judged["verdict"]["wall_seconds"] = wall[i]
-            judged["verdict"]["wall_ratio"] = wall[i] / step["plain"]["seconds"]
+        _add_wall(step)
     return {**record, "goal": goal,
             "noise": {**noise, "baseline": baseline, "sigma": sigma, "tau": tau}}
+
+
+def _add_wall(step: dict[str, Any]) -> None:
+    """The cold first verdict's (and first decisive verdict's) time from process start.
+    Records written before the history was read (no `wall_exact`) hold only the bound."""
+    rec, plain = step["cold"], step["plain"]["seconds"]
+    wall, judged = rec.get("wall_times"), rec["judged"]
+    if not judged or not wall:
+        return
+    exact = rec.get("wall_exact") or [False] * len(wall)
+    for which in ("verdict", "decisive"):
+        found = judged.get(which)
+        if not found or found["index"] >= len(wall):
+            continue
+        i = found["index"]
+        found["wall_seconds"] = wall[i]
+        found["wall_ratio"] = wall[i] / plain if plain else None
+        found["wall_exact"] = bool(exact[i])
 
 
 def _exact(rec: dict[str, Any], truth: float | None, primary: str) -> bool | None:
