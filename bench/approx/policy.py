@@ -23,7 +23,7 @@ from typing import Any
 
 from bench.approx.judge import grade
 from ghostrun.approx.sensitivity import scale_sensitive
-from ghostrun.engine.verdict import StageEvidence, judge
+from ghostrun.engine.verdict import StageEvidence, excess_gap, judge
 from ghostrun.workflow.types import Change, OpChange
 
 __all__ = ["Policy", "evaluate", "main"]
@@ -49,12 +49,13 @@ class Policy:
 
 
 def _sensitive(version: dict[str, Any]) -> bool:
-    """The study's own record of `scale_sensitive`, or (older studies) the same rule on
-    the recorded changes, taking an operator named "model" as the one that fits."""
-    if "sensitive" in version:
-        return bool(version["sensitive"])
+    """The study's own record of `scale_sensitive`, or today's rule on the recorded knob
+    moves (a study made before a knob joined the rule), or (older studies, no record) the
+    rule on the recorded changes, taking an operator named "model" as the one that fits."""
     knobs = [OpChange(op, Change.KNOB, {k: tuple(v) for k, v in moved.items()})
              for op, moved in version.get("knobs", {}).items()]
+    if "sensitive" in version:
+        return bool(version["sensitive"]) or scale_sensitive(knobs, {})
     code = [op for op, change in version.get("changes", {}).items()
             if change in ("code", "new") and op == "model"]
     return scale_sensitive(knobs, {}) or bool(code)
@@ -99,8 +100,9 @@ def _plan(policy: Policy, sensitive: bool) -> list[tuple[float, float, int, bool
 
 def _bias(policy: Policy, earlier: list[tuple[dict, dict]], f: float, b: float,
           sensitive: bool) -> float | None:
-    """How far this fidelity's mean paired delta has been from the full delta, at most,
-    over earlier edits (as the ladder reads it from the history)."""
+    """How far this fidelity's mean paired delta has been from the full delta beyond the
+    share of itself any stage is allowed, at most, over earlier edits (as the ladder reads
+    it from the history)."""
     gaps = []
     if policy.bias_by_class:
         earlier = [(p, c) for p, c in earlier if _sensitive(c) == sensitive]
@@ -108,8 +110,8 @@ def _bias(policy: Policy, earlier: list[tuple[dict, dict]], f: float, b: float,
     for parent, child in earlier[-policy.prior_edits:]:
         d = _deltas(child, parent, f, b, policy.seeds)
         if d:
-            gaps.append(abs(statistics.fmean(d) - (child["full"]["metric"] -
-                                                   parent["full"]["metric"])))
+            full = child["full"]["metric"] - parent["full"]["metric"]
+            gaps.append(excess_gap(statistics.fmean(d), full))
             kinds.add(_sensitive(child))
     if policy.bias_needs_kind and sensitive and True not in kinds:
         return None

@@ -8,6 +8,11 @@ across sample seeds (|t| > 10) and still of the wrong sign, which no margin on t
 spread can catch, and they were off by more than other edits. So the bias a verdict must
 clear at a fidelity (`ghostrun.engine.pairing`) only counts for such an edit once such an
 edit is on that fidelity's record.
+
+Knobs that count rows are alike: a `min_count` threshold pools the categories seen fewer
+times than it, and on a 10% sample every category is seen a tenth as often, so the same
+threshold pools far more of them; on the bench such an edit's 10% stage pointed the other
+way from the full run.
 """
 
 from __future__ import annotations
@@ -17,7 +22,7 @@ from collections.abc import Iterable, Mapping
 from ghostrun.approx.scaling import BUDGET_PARAMS, RATE_PARAMS
 from ghostrun.workflow.types import Change, OpChange, Operator
 
-__all__ = ["CAPACITY_PARAMS", "knob_names", "scale_sensitive"]
+__all__ = ["CAPACITY_PARAMS", "COUNT_PARAMS", "knob_names", "scale_sensitive"]
 
 # Knobs that set how much a tree ensemble can fit, by their usual names across
 # scikit-learn, LightGBM and XGBoost.
@@ -27,17 +32,24 @@ CAPACITY_PARAMS = frozenset({
     "min_sum_hessian_in_leaf", "max_bin", "max_features", "colsample_bytree", "subsample",
     "reg_lambda", "reg_alpha", "lambda_l1", "lambda_l2", "l2_regularization", "gamma",
 })
-_SENSITIVE = CAPACITY_PARAMS | BUDGET_PARAMS | RATE_PARAMS
+# Knobs compared with row counts (how often a value occurs), by their usual names.
+COUNT_PARAMS = frozenset({
+    "min_count", "min_counts", "min_freq", "min_frequency", "min_df", "max_df", "min_support",
+    "min_occurrences", "min_category_count", "rare_threshold", "min_rows", "min_group_size",
+})
+_MODEL = CAPACITY_PARAMS | BUDGET_PARAMS | RATE_PARAMS
+_SENSITIVE = _MODEL | COUNT_PARAMS
 
 
 def scale_sensitive(changes: Iterable[OpChange], knobs: Mapping[str, Iterable[str]]) -> bool:
-    """Whether the edit moved a budget, learning-rate or capacity knob, or changed the code
-    of an operator that fits a model (one with such a knob: an estimator swap, a new
-    model). `knobs`: each operator's knob names, in this version."""
+    """Whether the edit moved a budget, learning-rate, capacity or row-count knob, or
+    changed the code of an operator that fits a model (one with a budget, rate or capacity
+    knob: an estimator swap, a new model). `knobs`: each operator's knob names, in this
+    version."""
     for change in changes:
         if change.change == Change.KNOB and any(_param(k) in _SENSITIVE for k in change.knobs):
             return True
-        fits = any(_param(k) in _SENSITIVE for k in knobs.get(change.op, ()))
+        fits = any(_param(k) in _MODEL for k in knobs.get(change.op, ()))
         if change.change in (Change.CODE, Change.NEW) and fits:
             return True
     return False

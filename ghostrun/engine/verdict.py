@@ -1,10 +1,13 @@
 """Comparing a stage's primary metric with the parent version's at the same fidelity.
 
 An exact (full) stage decides on any non-zero delta. An approximate stage decides only
-when its paired delta clears its noise by a margin and is supported beyond it: sample-size
-and budget effects can keep a delta's sign consistent across seeds yet wrong (see
-`ghostrun.approx.sensitivity`), so "too close to call" is the answer while the stages do
-not back each other up and the fidelity's past errors are not cleared either.
+when its paired delta clears its noise by a margin and what its fidelity has shown about
+itself: sample-size and budget effects can keep a delta's sign consistent across seeds yet
+wrong (see `ghostrun.approx.sensitivity`), and the seeds measure none of that. So a stage
+is never more confident than its fidelity's agreement with full data in earlier edits
+(its track record): once that is known the delta must clear it, whatever the other stages
+say; before it is known, only an earlier stage that was clear of its own noise, with the
+same sign, can back a verdict. Otherwise the answer is "too close to call".
 """
 
 from __future__ import annotations
@@ -23,6 +26,13 @@ Verdict = Literal["better", "worse", "unclear"]
 # A single seed's margin, on an error borrowed from elsewhere (another stage's seeds, or
 # earlier edits' spread over seeds): the three-seed t value.
 BORROWED_MARGIN = 2.92
+# A fidelity's delta scales with the effect (learning curves shrink or inflate it), so part
+# of its distance from the full delta is proportional to the delta itself: a track record
+# allows this share of the stage's own delta, plus the largest distance earlier edits
+# showed beyond that share (`excess_gap`). On the fidelity bench an edit with a large full
+# delta (a learning-rate move) was off by up to ~15% of its delta, while row-count edits
+# (a `min_count` threshold) flipped the sign of small deltas outright.
+RELATIVE_BIAS = 0.25
 
 
 @dataclass(frozen=True)
@@ -57,7 +67,8 @@ class StageEvidence:
     one per sample seed both ran) at a row fraction and budget scale; and what earlier
     edits say about that fidelity (None when unknown): how far one seed's paired delta
     spreads (`seed_spread`, a standard deviation) and how far its paired deltas have been
-    from the full ones (`bias`, the largest such distance)."""
+    from the full ones beyond `RELATIVE_BIAS` of themselves (`bias`, the largest such
+    `excess_gap`)."""
 
     fraction: float
     budget: float
@@ -76,6 +87,12 @@ class StageEvidence:
         return statistics.stdev(self.deltas) / math.sqrt(len(self.deltas))
 
 
+def excess_gap(stage_delta: float, full_delta: float) -> float:
+    """How far a stage's paired delta was from the full delta, beyond the `RELATIVE_BIAS`
+    share of itself that any stage is allowed: one edit's entry in a track record."""
+    return max(0.0, abs(stage_delta - full_delta) - RELATIVE_BIAS * abs(stage_delta))
+
+
 def judge(stages: Sequence[StageEvidence], goal: Goal) -> Comparison | None:
     """The verdict of the last of `stages` (earlier ones: this invocation's stages before
     it, smallest first). None when it has no paired delta.
@@ -84,10 +101,12 @@ def judge(stages: Sequence[StageEvidence], goal: Goal) -> Comparison | None:
     (margin: Student t), or for a single seed one borrowed from an earlier stage (scaled
     by √(fraction ratio): sampling noise shrinks with rows) or, failing that, the spread
     earlier edits' paired deltas showed over seeds. The seeds measure sampling noise only;
-    a sample or a scaled budget can also move a delta consistently across seeds (bias), so
-    a verdict also needs support: an earlier, smaller stage that agrees in sign (with a
-    trend, among stages at one budget, that keeps the sign), or a gain that also clears
-    the bias this fidelity showed in earlier edits (`bias`; None: not known yet).
+    a sample or a scaled budget can also move a delta consistently across seeds (bias).
+    With a track record at this fidelity (`bias` not None), the gain, less `RELATIVE_BIAS`
+    of itself, must also clear `margin × error + bias`; earlier stages cannot excuse it
+    (they share the bias: a row-count threshold acts alike on 5% and on 20% of the rows).
+    Without one, an earlier, smaller stage must back it: the same sign, one of them clear
+    of its own seeds' noise, and a trend (among stages at one budget) that keeps the sign.
     """
     if not stages or not stages[-1].deltas:
         return None
@@ -98,9 +117,13 @@ def judge(stages: Sequence[StageEvidence], goal: Goal) -> Comparison | None:
         return Comparison(delta, None, "unclear")
     gain = delta if goal == "max" else -delta
     verdict = _decide(gain, margin * error)
-    if verdict != "unclear" and not _backed(stages):
-        clears_bias = current.bias is not None and _decide(gain, margin * error + current.bias)
-        verdict = verdict if clears_bias == verdict else "unclear"
+    if verdict == "unclear":
+        return Comparison(delta, error, verdict)
+    if current.bias is not None:
+        shrunk = gain * (1.0 - RELATIVE_BIAS)
+        verdict = _decide(shrunk, margin * error + current.bias)
+    elif not _backed(stages):
+        verdict = "unclear"
     return Comparison(delta, error, verdict)
 
 
@@ -118,6 +141,11 @@ def _error(stages: Sequence[StageEvidence]) -> tuple[float | None, float]:
     return None, 0.0
 
 
+def _clear_of_seeds(stage: StageEvidence) -> bool:
+    se = stage.standard_error
+    return se is not None and abs(stage.mean) > critical_value(len(stage.deltas)) * se
+
+
 def _decide(gain: float, threshold: float) -> Verdict:
     if gain > threshold and gain > 0:
         return "better"
@@ -127,13 +155,16 @@ def _decide(gain: float, threshold: float) -> Verdict:
 
 
 def _backed(stages: Sequence[StageEvidence]) -> bool:
-    """An earlier, smaller stage with the same sign, and a trend that keeps it."""
+    """Earlier, smaller stages with the same sign, one of them clear of its own seeds'
+    noise (a sign alone agrees half the time by chance), and a trend that keeps it."""
     current = stages[-1]
     earlier = [s for s in stages[:-1] if s.deltas and s.fraction < current.fraction]
     if not earlier:
         return False
     sign = math.copysign(1.0, current.mean)
     if any(math.copysign(1.0, s.mean) != sign for s in earlier):
+        return False
+    if not any(_clear_of_seeds(s) for s in earlier):
         return False
     # a trend only among stages at one budget: a budget change moves the delta too
     points = [(s.fraction, s.mean) for s in [*earlier, current] if s.budget == current.budget]

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import pytest
 
 from ghostrun.approx.sensitivity import scale_sensitive
-from ghostrun.engine.verdict import StageEvidence, judge
+from ghostrun.engine.verdict import RELATIVE_BIAS, StageEvidence, excess_gap, judge
 from ghostrun.workflow.types import Change, OpChange
 
 
@@ -56,6 +56,31 @@ CASES = [
     Case("later-stage-clears-past-bias-on-its-own",
          [ev(0.05, 0.010, 0.011, 0.012), ev(0.2, -0.008, bias=0.001)], "worse"),
     Case(
+        # the first stage agrees in sign only: as likely as not for a change within noise
+        "a-sign-alone-does-not-back",
+        [ev(0.05, 0.004, -0.003, 0.005), ev(0.2, 0.008)],
+        "unclear",
+    ),
+    Case(
+        # the demo's min_count 50 → 500 at 10% of the rows: seeds agree, the record says the
+        # fidelity has been off by more (full delta +0.0013)
+        "within-the-record-though-the-seeds-are-sure",
+        [ev(0.05, -0.0030, -0.0028, -0.0032), StageEvidence(0.1, 1.0, (-0.0049,), bias=0.004)],
+        "unclear",
+    ),
+    Case(
+        # backing by an earlier stage does not excuse the record: they share its bias
+        "backed-but-within-the-record",
+        [ev(0.05, -0.010, -0.011, -0.012), ev(0.2, -0.008, bias=0.006)],
+        "unclear",
+    ),
+    Case(
+        # a large delta: the record allows a share of it, not all of it
+        "a-large-delta-clears-the-record-s-share",
+        [ev(0.05, 0.04, 0.042, 0.041), ev(0.2, 0.05, bias=0.01)],
+        "better",
+    ),
+    Case(
         # consistent in sign, but shrinking fast: on all rows it points the other way
         "trend-crosses-zero",
         [ev(0.05, -0.0160, -0.0162, -0.0158), ev(0.2, -0.0040)],
@@ -68,6 +93,20 @@ CASES = [
         "worse",
     ),
 ]
+
+
+@pytest.mark.parametrize(
+    ("stage", "full", "expected"),
+    [
+        (0.010, 0.010, 0.0),  # spot on
+        (0.010, 0.008, 0.0),  # within the share any delta is allowed
+        (0.010, 0.005, 0.005 - RELATIVE_BIAS * 0.010),
+        (-0.0049, 0.0013, 0.0062 - RELATIVE_BIAS * 0.0049),  # the sign flipped
+        (0.0, 0.002, 0.002),  # no delta: nothing proportional to allow
+    ],
+)
+def test_excess_gap(stage: float, full: float, expected: float) -> None:
+    assert excess_gap(stage, full) == pytest.approx(max(0.0, expected))
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
@@ -89,7 +128,11 @@ SENSITIVITY = [
     ("explicit-depth", [OpChange("model", Change.KNOB, {"max_depth": (6, 8)})], True),
     ("learning-rate", [OpChange("model", Change.KNOB, {"XGBClassifier.eta": (0.1, 0.3)})], True),
     ("estimator-swap", [OpChange("model", Change.CODE)], True),
-    ("preprocessing-knob", [OpChange("features", Change.KNOB, {"min_count": (50, 200)})], False),
+    # a row-count threshold means something else on a sample
+    ("row-count-knob", [OpChange("features", Change.KNOB, {"min_count": (50, 200)})], True),
+    ("other-preprocessing-knob", [OpChange("features", Change.KNOB, {"recent_days": (365, 90)})],
+     False),
+    # code of an operator with a row-count knob: not a model, so not by that alone
     ("feature-code", [OpChange("features", Change.CODE)], False),
     ("model-upstream", [OpChange("features", Change.CODE), OpChange("model", Change.UPSTREAM)],
      False),
