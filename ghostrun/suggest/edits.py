@@ -23,6 +23,7 @@ from ghostrun.workflow.graph import Workflow
 from ghostrun.workflow.hashing import stable_repr
 from ghostrun.workflow.overlay import source_with_knobs, with_knobs
 from ghostrun.workflow.recompile import recompiled
+from ghostrun.workflow.resplit import resplit_text
 from ghostrun.workflow.sourcetext import operator_def, remember_text, with_def
 from ghostrun.workflow.swap import find_call, swapped_text
 from ghostrun.workflow.types import Operator
@@ -54,6 +55,8 @@ def edit(
             step = _estimator
         elif kind == "drop":
             step = _drop
+        elif kind == "resplit":
+            step = _resplit
         else:
             raise VariantError(f"unknown variant kind {kind!r}.")
         with _no_longer_applies():
@@ -140,6 +143,21 @@ def _drop(
         raise VariantError("a drop variant names no column.")
     group = bool(part.get("group"))
     new_text = dropped_text(workflow, op, text, columns, group)
+    overlaid = recompiled(workflow, text, new_text, [op.name], None, estimator_modules)
+    return overlaid, new_text
+
+
+def _resplit(
+    workflow: Workflow,
+    op: Operator,
+    text: str,
+    part: Mapping[str, Any],
+    estimator_modules: Collection[str] | None,
+) -> tuple[Workflow, str]:
+    seed = part.get("seed")
+    if not isinstance(seed, int) or isinstance(seed, bool):
+        raise VariantError(f"a resplit needs an integer seed, not {seed!r}.")
+    new_text = resplit_text(workflow, op, text, seed)
     overlaid = recompiled(workflow, text, new_text, [op.name], None, estimator_modules)
     return overlaid, new_text
 

@@ -25,18 +25,29 @@ from ghostrun.workflow.types import FULL, Fidelity
 ETA = 3  # keep the best third at each rung
 FIRST_SEEDS = 3
 SECOND_SEEDS = 2
+RESPLITS = 4  # other train/test splits a small table's finding is measured on
 
 
 @dataclass(frozen=True)
 class Rung:
-    """One fidelity of the halving, measured on `seeds` sample seeds (1 for full data)."""
+    """One fidelity of the halving, measured on `seeds` sample seeds (1 for full data).
+
+    A resplit rung (`resplits` > 0, full data) measures a variant on the user's split and
+    on that many others, each paired with the base on the same split (`workflow.resplit`):
+    on a small table, the spread over splits is the noise a single split hides."""
 
     fidelity: Fidelity
     seeds: int = 1
+    resplits: int = 0
 
     @property
     def is_full(self) -> bool:
         return self.fidelity.is_full
+
+    @property
+    def runs(self) -> int:
+        """Runs of a variant a trial at this rung takes."""
+        return len(self.fidelities()) * (1 + self.resplits)
 
     def fidelities(self) -> list[Fidelity]:
         f = self.fidelity
@@ -46,6 +57,7 @@ class Rung:
 
 
 FULL_RUNG = Rung(FULL)
+RESPLIT_RUNG = Rung(FULL, resplits=RESPLITS)
 
 
 def plan_rungs(

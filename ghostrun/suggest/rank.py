@@ -143,10 +143,19 @@ class _Ranked:
         metric = e.best.metric or "the primary metric"
         delta = f"{metric} {_with_error(e.best.delta or 0.0, e.error)}"
         where = _where(e.best)
-        if e.tier == CONFIRMED:
+        if e.splits is not None:
+            mean, error, n = e.splits
+            gain = f"mean gain {_with_error(mean, error)} over {n} train/test splits"
+            if e.tier == CONFIRMED:
+                text = f"confirmed on full data: {delta} on your split, {gain}"
+            else:
+                text = f"unconfirmed: {delta} on your split, but {gain} is within noise"
+        elif e.tier == CONFIRMED:
             ladder = f", after {_plural(len(e.fidelities) - 1, 'sample rung')}"
             lower = ladder if len(e.fidelities) > 1 else ""
             text = f"confirmed on full data{lower}: {delta} paired with your version"
+        elif e.awaits_splits and e.best.fidelity.is_full:
+            text = f"unconfirmed: {delta} on your split, not yet measured on other splits"
         elif e.tier == LIKELY:
             text = f"better on {where}: {delta}; not yet confirmed on full data"
         else:
@@ -184,8 +193,8 @@ def _best_part(e: Evidence, measured: Sequence[Evidence]) -> Evidence | None:
 
 def _clears(e: Evidence, part: Evidence) -> bool:
     """Does `e` beat its part beyond the noise of its own delta?"""
-    gain, theirs = e.gain or 0.0, part.gain or 0.0
-    return gain - theirs > e.z * (e.error or 0.0) and gain > theirs
+    (gain, error), (theirs, _) = e.estimate, part.estimate
+    return gain - theirs > e.z * error and gain > theirs
 
 
 def _distinct(ranked: list[_Ranked]) -> list[_Ranked]:

@@ -33,10 +33,11 @@ from ghostrun.engine.costs import CostModel
 from ghostrun.engine.session import Session
 from ghostrun.errors import GhostrunError, RunCancelled, UserCodeError, WorkflowError
 from ghostrun.history import History, TrialRecord
-from ghostrun.suggest.backends import Backend, TrialHandle, open_backend
+from ghostrun.suggest.backends import Backend, LocalBackend, TrialHandle, open_backend
 from ghostrun.suggest.combine import around, combined, from_json, further_steps
+from ghostrun.suggest.evidence import is_resplit
 from ghostrun.suggest.frontier import Frontier, VariantState
-from ghostrun.suggest.halving import Rung, plan_rungs
+from ghostrun.suggest.halving import FULL_RUNG, RESPLIT_RUNG, Rung, plan_rungs
 from ghostrun.suggest.recheck import earlier_findings
 from ghostrun.suggest.surrogate import (
     Observation,
@@ -188,7 +189,12 @@ class _Search:
         def predict(f: Fidelity) -> float:
             return sum(self.trials._op_seconds(op, f) for op in affected)
 
-        return plan_rungs(predict if affected else None, preferred)
+        rungs = plan_rungs(predict if affected else None, preferred)
+        # Short runs on full data only: one split is the noisiest judge, and other splits
+        # are cheap. (A cluster back end measures single fidelities only.)
+        if rungs == [FULL_RUNG] and self.trials.split_op and isinstance(self.backend, LocalBackend):
+            rungs.append(RESPLIT_RUNG)
+        return rungs
 
     def _singles(self) -> list[Variant]:
         if not self._generated:
@@ -203,18 +209,19 @@ class _Search:
         self._singles()
         base = self.trials.base.version_id
         records = {(r.variant_id, r.base_version): r for r in self.history.variants()}
-        index = {r.fidelity: i for i, r in enumerate(self.rungs)}
+        index = {(r.fidelity, r.resplits > 0): i for i, r in enumerate(self.rungs)}
         for trial in reversed(self.history.trials()):
             record = records.get((trial.variant_id, trial.base_version))
             if record is None:
                 continue
             if trial.gain is not None and trial.status == "ok":
                 self.observations.append(Observation(record.change, trial.fidelity, trial.gain))
-            if trial.base_version != base or trial.fidelity not in index:
+            rung = index.get((trial.fidelity, is_resplit(trial)))
+            if trial.base_version != base or rung is None:
                 continue
             state = self._state_for(trial.variant_id, record.change)
             if state is not None:
-                state.results[index[trial.fidelity]] = trial
+                state.results[rung] = trial
         self.queue.extend(self._rechecks())
 
     def _state_for(self, variant_id: str, change: Any) -> VariantState | None:
@@ -316,10 +323,10 @@ class _Search:
         return self.slowness * (raw + self.trials.predict_base_seconds(r))
 
     def _scaled(self, measured: Measured | TrialRecord, low: Rung, high: Rung) -> float:
-        per_run = measured.seconds / max(1, len(low.fidelities()))
+        per_run = measured.seconds / max(1, low.runs)
         lo, hi = low.fidelity, high.fidelity
         scale = (hi.fraction / lo.fraction) * (hi.budget / lo.budget)
-        return len(high.fidelities()) * (per_run * scale + RUN_OVERHEAD)
+        return high.runs * (per_run * scale + RUN_OVERHEAD)
 
     def _next(self) -> tuple[Variant, int] | None:
         """The next trial that fits in the time left: a promotion, else a new variant

@@ -24,11 +24,12 @@ from ghostrun.engine.session import RunFailed, Session
 from ghostrun.errors import GhostrunError
 from ghostrun.history import TrialRun, VariantRecord
 from ghostrun.suggest.halving import Rung
-from ghostrun.suggest.variant import Variant
+from ghostrun.suggest.variant import Variant, resplit
 from ghostrun.workflow.changes import classify
 from ghostrun.workflow.datafiles import FileHasher
 from ghostrun.workflow.graph import Workflow
-from ghostrun.workflow.types import Fidelity
+from ghostrun.workflow.resplit import split_operator
+from ghostrun.workflow.types import FULL, Fidelity
 from ghostrun.workflow.version import Version, build_version
 
 RUN_OVERHEAD = 0.15  # seconds per run beyond its operators (version, history, cache writes)
@@ -76,6 +77,7 @@ class Measured:
             "change": self.variant.to_json(),
             "fidelity": self.rung.fidelity.to_json(),
             "seeds": len(self.rung.fidelities()),
+            "splits": 1 + self.rung.resplits,
             "status": self.status,
             "delta": self.delta,
             "uncertainty": self.uncertainty,
@@ -107,7 +109,9 @@ class Trials:
         self.runs = 0
         self._base_values: dict[Fidelity, tuple[int, float]] = {}
         self._versions: dict[str, Version] = {}
+        self._resplit_bases: dict[int, tuple[int, float]] = {}
         self._snapshot = self.base.snapshot()
+        self.split_op = split_operator(workflow)  # None: no seeded split to vary
 
     # -- the base ------------------------------------------------------------------
 
@@ -151,13 +155,8 @@ class Trials:
         """
         if variant.id in self._versions:
             return self._versions[variant.id]
-        modules = self.session.project.settings.estimator_modules
-        overlaid = variant.apply_to(self.workflow, estimator_modules=modules)
-        history = self.session.history
-        opened = {name: history.opened_files(name) for name in overlaid.operators}
-        version = build_version(overlaid, FileHasher(history), opened, env_hash=self.base.env_hash)
-        history.save_version(version.snapshot(), workflow_path=overlaid.relpath)
-        history.save_variant(
+        version = self._overlay(variant)
+        self.session.history.save_variant(
             VariantRecord(
                 variant_id=variant.id,
                 base_version=self.base.version_id,
@@ -173,36 +172,84 @@ class Trials:
         self._versions[variant.id] = version
         return version
 
+    def _overlay(self, variant: Variant) -> Version:
+        """The variant's overlaid version, saved in the history (runs refer to it)."""
+        modules = self.session.project.settings.estimator_modules
+        overlaid = variant.apply_to(self.workflow, estimator_modules=modules)
+        history = self.session.history
+        opened = {name: history.opened_files(name) for name in overlaid.operators}
+        version = build_version(overlaid, FileHasher(history), opened, env_hash=self.base.env_hash)
+        history.save_version(version.snapshot(), workflow_path=overlaid.relpath)
+        return version
+
     def measure(self, variant: Variant, rung: Rung) -> Measured:
         """Run `variant` at every seed of `rung`, paired with the base, and record it.
+        At a resplit rung, also on each other split, paired with the base re-split alike.
 
         Raises RunCancelled (between operators) when cancelled; a failure in the variant's
         own code is recorded as a failed trial and returned.
         """
         version = self.build(variant)
-        invocation = Invocation(
-            version=version,
-            parent_id=self.base.version_id,
-            changes=classify(self._snapshot, version.snapshot()),
-        )
+        pairs: list[tuple[int, Fidelity, Callable[[], Version], Callable[[], tuple[int, float]]]]
+        pairs = [
+            (f.seed, f, lambda: version, lambda f=f: self.base_value(f))  # type: ignore[misc]
+            for f in rung.fidelities()
+        ]
+        for k, seed in enumerate(split_seeds(rung.resplits), start=1):
+            pairs.append((
+                k, FULL,
+                lambda seed=seed: self._overlay(resplit(self.split_op, seed, variant)),  # type: ignore[misc]
+                lambda seed=seed: self.resplit_base_value(seed),  # type: ignore[misc]
+            ))  # fmt: skip
         runs: list[TrialRun] = []
         seconds, status = 0.0, "ok"
-        for fidelity in rung.fidelities():
-            base_run, base_value = self.base_value(fidelity)
+        for seed, fidelity, make_version, make_base in pairs:
+            base_run, base_value = make_base()
             try:
-                result = self.session.execute(
-                    invocation, fidelity, kind="explore", cancelled=self.cancelled
-                )
+                result = self._execute(make_version(), fidelity)
             except RunFailed as exc:
                 self.runs += 1
-                runs.append(TrialRun(fidelity.seed, exc.run_id, base_run, None, base_value))
+                runs.append(TrialRun(seed, exc.run_id, base_run, None, base_value))
                 status = "failed"
                 break
             self.runs += 1
             seconds += result.seconds
             value = _metric(result.metrics, self.primary)
-            runs.append(TrialRun(fidelity.seed, result.run_id, base_run, value, base_value))
+            runs.append(TrialRun(seed, result.run_id, base_run, value, base_value))
         return self.record(variant, rung, version, runs, seconds, status)
+
+    def resplit_base_value(self, seed: int) -> tuple[int, float]:
+        """(run id, primary metric) of the base with its split re-seeded to `seed`."""
+        if seed not in self._resplit_bases:
+            version = self._overlay(resplit(self.split_op, seed))
+            run = self.session.history.run_at(version.version_id, FULL)
+            value = None if run is None else _metric(run.metrics, self.primary)
+            if run is None or value is None:
+                try:
+                    result = self._execute(version, FULL)
+                except RunFailed as exc:
+                    raise BaseFailed(
+                        f"the version being explored fails on another split: {exc}"
+                    ) from exc
+                self.runs += 1
+                value = _metric(result.metrics, self.primary)
+                if value is None:
+                    raise BaseFailed(
+                        f"the version being explored measures no '{self.primary}' on"
+                        f" another split (random_state={seed})."
+                    )
+                self._resplit_bases[seed] = (result.run_id, value)
+            else:
+                self._resplit_bases[seed] = (run.run_id, value)
+        return self._resplit_bases[seed]
+
+    def _execute(self, version: Version, fidelity: Fidelity) -> Any:
+        invocation = Invocation(
+            version=version,
+            parent_id=self.base.version_id,
+            changes=classify(self._snapshot, version.snapshot()),
+        )
+        return self.session.execute(invocation, fidelity, kind="explore", cancelled=self.cancelled)
 
     def record(
         self, variant: Variant, rung: Rung, version: Version, runs: list[TrialRun],
@@ -211,9 +258,8 @@ class Trials:
         """Record the trial of `variant` (built as `version`) from its runs, wherever they
         ran (a cluster back end records its workers' runs here first)."""
         pairs = [r for r in runs if r.value is not None]
-        delta, error = paired_delta(
-            SeedResults([r.value for r in pairs], [r.base_value for r in pairs])  # type: ignore[misc]
-        )
+        results = SeedResults([r.value for r in pairs], [r.base_value for r in pairs])  # type: ignore[misc]
+        delta, error = (split_delta if rung.resplits else paired_delta)(results)
         if status == "ok" and delta is None:
             status = "failed"  # the metric came out NaN or missing: nothing to compare
         values = [r.value for r in pairs]
@@ -236,10 +282,11 @@ class Trials:
         what is downstream of the changed operators is recomputed, the rest loaded."""
         affected = self.workflow.closure(ops, "downstream")
         per_run = sum(self._op_seconds(op, rung.fidelity) for op in affected)
-        return len(rung.fidelities()) * (per_run + RUN_OVERHEAD)
+        return rung.runs * (per_run + RUN_OVERHEAD)
 
     def predict_base_seconds(self, rung: Rung) -> float:
         missing = [f for f in rung.fidelities() if not self.has_base(f)]
+        missing += [s for s in split_seeds(rung.resplits) if s not in self._resplit_bases]
         per_run = sum(self._op_seconds(op, rung.fidelity) for op in self.workflow.operators)
         return len(missing) * (per_run + RUN_OVERHEAD)
 
@@ -248,6 +295,24 @@ class Trials:
         if fidelity.budget < 1 and has_budget(self.workflow.operators[op]):
             seconds *= fidelity.budget
         return seconds
+
+
+def split_seeds(n: int) -> list[int]:
+    """The `random_state`s of `n` other splits: fixed, so every variant of a base and the
+    base itself meet on the same splits (and their runs are cached)."""
+    return [1009 + 7919 * k for k in range(n)]
+
+
+def split_delta(results: SeedResults) -> tuple[float | None, float | None]:
+    """The delta on the user's split (the first pair: what `apply` then shows) and the
+    spread of the deltas over all splits (how far one split's delta strays by chance)."""
+    pairs = [c - p for c, p in zip(results.current, results.parent, strict=True) if p is not None]
+    if not pairs:
+        return None, None
+    if len(pairs) < 2:
+        return pairs[0], None
+    mean = sum(pairs) / len(pairs)
+    return pairs[0], (sum((d - mean) ** 2 for d in pairs) / (len(pairs) - 1)) ** 0.5
 
 
 def _metric(metrics: dict[str, float] | Any, primary: str) -> float | None:

@@ -11,6 +11,8 @@ process (overlaid functions do not pickle; send the JSON and overlay there). Kin
 - drop:      {"kind": "drop", "op": "features", "columns": ["city"]}
               (+ "group": "city" for a one-hot group, whose columns drop together)
 - pair:      {"kind": "pair", "parts": [<change>, <change>]}  (applied in order)
+- resplit:   {"kind": "resplit", "op": "split", "seed": 1009}: the split re-seeded. Never
+             suggested: exploration measures a finding on other splits with it (`resplit`).
 
 `apply_to` never edits the user's files, yet the overlaid workflow fingerprints exactly
 like the file after `ghostrun apply` (same code hashes, dependencies and knob values, so
@@ -33,9 +35,10 @@ from ghostrun.workflow.hashing import hash_parts, stable_repr
 from ghostrun.workflow.ondemand import real_workflow
 from ghostrun.workflow.sourcetext import loaded_text
 
-__all__ = ["KINDS", "Variant", "VariantError", "pair"]
+__all__ = ["KINDS", "Variant", "VariantError", "pair", "resplit"]
 
-KINDS = ("knob", "estimator", "drop", "pair")
+KINDS = ("knob", "estimator", "drop", "pair", "resplit")
+PART_KINDS = ("knob", "estimator", "drop", "resplit")
 
 
 @dataclass(frozen=True)
@@ -50,7 +53,7 @@ class Variant:
             raise VariantError(f"not a variant: {dict(self.change)!r}.")
         object.__setattr__(self, "change", _plain(self.change))
         parts = self.parts
-        if not parts or any(p.get("kind") not in KINDS[:3] or "op" not in p for p in parts):
+        if not parts or any(p.get("kind") not in PART_KINDS or "op" not in p for p in parts):
             raise VariantError(f"not a variant: {dict(self.change)!r}.")
 
     @property
@@ -110,6 +113,12 @@ def pair(a: Variant, b: Variant) -> Variant:
     return Variant("pair", {"kind": "pair", "parts": [*a.parts, *b.parts]})
 
 
+def resplit(op: str, seed: int, variant: Variant | None = None) -> Variant:
+    """The split of `op` re-seeded with `seed`, after `variant`'s changes (if any)."""
+    again = Variant("resplit", {"kind": "resplit", "op": op, "seed": seed})
+    return again if variant is None else pair(variant, again)
+
+
 def _plain(change: Mapping[str, Any]) -> dict[str, Any]:
     """A JSON round trip: tuples become lists, so a variant equals its JSON's rebuild."""
     try:
@@ -125,6 +134,8 @@ def _describe(part: Mapping[str, Any]) -> str:
         return f"{op}: {part['knob']} {_short(part.get('old'))} → {_short(part['new'])}"
     if kind == "estimator":
         return f"{op}: {_class(part['old'])} → {_class(part['new'])}"
+    if kind == "resplit":
+        return f"{op}: split re-seeded ({part['seed']})"
     columns = [str(c) for c in part["columns"]]
     if part.get("group"):
         return f"{op}: drop one-hot group {part['group']}_* ({len(columns)} columns)"
@@ -151,5 +162,7 @@ def _line(op: Any, part: Mapping[str, Any]) -> int:
         label = str(part.get("call") or _class(part["old"]))
         call = next((c for c in estimator_calls(op) if c.label == label), None)
         return call.line if call is not None else int(op.location.line)
+    if kind == "resplit":
+        return int(op.location.line)
     lines = return_lines(op)
     return lines[0] if lines else int(op.location.line)

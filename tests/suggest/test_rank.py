@@ -67,6 +67,23 @@ class Book:
         )  # fmt: skip
 
 
+    def resplit_trial(self, vid: str, deltas: list[float]) -> None:
+        """A trial on the user's split and on others (`deltas[0]` is the user's), recorded
+        as exploration records it: that delta, and the spread over splits."""
+        runs = []
+        for seed, d in enumerate(deltas):
+            run = self.history.start_run("other", kind="explore", fidelity=FULL, parent_id=None)
+            self.history.finish_run(run, status="ok", seconds=1.0, metrics={"auc": 1 + d},
+                                    primary="auc")  # fmt: skip
+            runs.append(TrialRun(seed, run, None, 1 + d, 1.0))
+        mean = sum(deltas) / len(deltas)
+        sd = (sum((d - mean) ** 2 for d in deltas) / (len(deltas) - 1)) ** 0.5
+        self.history.record_trial(
+            vid, self.base, FULL, metric="auc", goal=self.goal, status="ok", runs=runs,
+            delta=deltas[0], uncertainty=sd, value=None, base_value=1.0, seconds=len(deltas),
+        )  # fmt: skip
+
+
 def test_confirmed_beats_sample_only_beats_within_noise(history: History) -> None:
     book = Book(history)
     confirmed = book.variant(knob(200))
@@ -195,3 +212,47 @@ def test_a_combination_must_beat_its_best_part_beyond_noise(history: History) ->
     book.trial(book.variant(knob(8, "max_depth", 6)), FULL, [0.004])
     book.trial(clear, FULL, [0.09])  # well beyond `alone`: a real interaction
     assert suggestions(history, "base")[0].id == clear
+
+
+def test_other_splits_decide_what_is_confirmed(history: History) -> None:
+    """A big gain on the user's split that other splits do not repeat was luck; a smaller
+    one they all repeat is confirmed, and ranks first."""
+    book = Book(history)
+    lucky = book.variant(knob(200))
+    book.trial(lucky, FULL, [0.03])
+    book.resplit_trial(lucky, [0.03, -0.01, 0.004, -0.02, 0.002])
+    steady = book.variant(knob(0.05, "learning_rate", 0.1))
+    book.trial(steady, FULL, [0.006])
+    book.resplit_trial(steady, [0.006, 0.005, 0.008, 0.004, 0.006])
+    first, second = suggestions(history, "base")
+    assert (first.id, first.confirmed_full, first.expected_delta) == (steady, True, 0.006)
+    assert "over 5 train/test splits" in first.why and first.why.startswith("confirmed")
+    assert first.uncertainty == pytest.approx(0.00148, abs=1e-5)  # one split's spread
+    assert first.seconds == 1.0
+    assert (second.id, second.confirmed_full) == (lucky, False)
+    assert second.why.startswith("unconfirmed: auc +0.03") and "within noise" in second.why
+
+
+def test_among_unconfirmed_the_mean_over_splits_ranks(history: History) -> None:
+    book = Book(history, goal="min")
+    worse = book.variant(knob(200))
+    book.resplit_trial(worse, [-0.05, 0.04, 0.03, 0.02, 0.01])  # better on the user's split
+    lucky = book.variant(knob(0.2, "learning_rate", 0.1))
+    book.resplit_trial(lucky, [-0.04, 0.03, -0.01, 0.02, -0.01])
+    steady = book.variant(knob(50, "min_child_samples", 20))
+    book.resplit_trial(steady, [-0.01, -0.02, 0.01, -0.015, 0.02])
+    found = suggestions(history, "base")
+    assert [s.id for s in found] == [steady, lucky]  # worse on average: no suggestion
+    assert not any(s.confirmed_full for s in found)
+
+
+def test_a_single_split_awaits_the_others_where_findings_are_resplit(history: History) -> None:
+    book = Book(history)
+    steady = book.variant(knob(0.05, "learning_rate", 0.1))
+    book.resplit_trial(steady, [0.006, 0.005, 0.008, 0.004, 0.006])
+    single = book.variant(knob(200))
+    book.trial(single, FULL, [0.03])  # bigger, on the user's split only
+    first, second = suggestions(history, "base")
+    assert (first.id, first.confirmed_full) == (steady, True)
+    assert (second.id, second.confirmed_full) == (single, False)
+    assert second.why == "unconfirmed: auc +0.03 on your split, not yet measured on other splits"

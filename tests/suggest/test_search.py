@@ -153,3 +153,46 @@ def test_a_failing_version_is_reported(root: Path) -> None:
     with Session(Project.open(root)) as session:
         report = explore(session, budget=10)
         assert report.stopped == "failed" and "ZeroDivisionError" in (report.error or "")
+
+
+SEEDED_SPLIT = '''\
+@gr.op
+def split(raw: pd.DataFrame) -> dict:
+    X_train, X_test, y_train, y_test = train_test_split(
+        raw[["a", "b", "c"]], raw["y"], test_size=0.33, random_state=0
+    )
+    return {"X_train": X_train, "y_train": y_train, "X_test": X_test, "y_test": y_test}
+'''
+
+
+def test_small_data_findings_are_measured_on_other_splits(tmp_path: Path) -> None:
+    """On a short run with a seeded split, the best findings are measured again on other
+    train/test splits, each paired with the base re-split the same way."""
+    root = make_project(tmp_path / "seeded", rows=1200)
+    text = (root / "pipeline.py").read_text()
+    start, end = text.index("@gr.op\ndef split"), text.index("@gr.op\ndef model")
+    text = text.replace(text[start:end], SEEDED_SPLIT + "\n\n")
+    imports = "from sklearn.model_selection import train_test_split\n"
+    (root / "pipeline.py").write_text(imports + text)
+    with Session(Project.open(root)) as session:
+        report = explore(session, budget=15, seed=1)
+        history = session.history
+        assert report.rungs == [FULL_RUNG.fidelity, FULL_RUNG.fidelity]
+        trials = history.trials(base_version=report.version_id)
+        resplit = [t for t in trials if len(t.runs) > 1 and t.status == "ok"]
+        assert resplit, "no finding was measured on other splits"
+        base_runs: dict[int, set[str]] = {}
+        for trial in resplit:
+            assert [r.seed for r in trial.runs] == [0, 1, 2, 3, 4]
+            variant = history.variant(trial.variant_id, report.version_id)
+            mine = [history.run(r.run_id).version_id for r in trial.runs]
+            assert mine[0] == variant.version_id and len(set(mine)) == 5  # re-split overlays
+            assert trial.delta == pytest.approx(trial.runs[0].value - trial.runs[0].base_value)
+            for r in trial.runs:
+                base_runs.setdefault(r.seed, set()).add(history.run(r.base_run_id).version_id)
+        assert base_runs[0] == {report.version_id}
+        assert all(len(v) == 1 for v in base_runs.values())  # one base per split
+        assert len(set().union(*base_runs.values())) == 5
+        top = suggestions(history, report.version_id)[0]
+        assert top.confirmed_full and "train/test splits" in top.why
+        assert leaves_up(top.variant.to_json())

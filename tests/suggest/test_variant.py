@@ -75,6 +75,12 @@ CASES = [
         {"kind": "pair", "parts": [knob("model", "num_leaves", 15, 8), swap(HGB)]},
         ("model",),
     ),
+    Case("resplit", {"kind": "resplit", "op": "split", "seed": 1009}, ("split",)),
+    Case(
+        "pair-swap-then-resplit",
+        {"kind": "pair", "parts": [swap(HGB), {"kind": "resplit", "op": "split", "seed": 7}]},
+        ("split", "model"),
+    ),
     Case(
         "pair-implicit-knob-then-swap",
         {"kind": "pair", "parts": [knob("model", "LGBMClassifier.n_estimators", 40, 80), swap(LR)]},
