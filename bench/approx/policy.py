@@ -23,7 +23,7 @@ from typing import Any
 
 from bench.approx.judge import grade
 from ghostrun.approx.sensitivity import scale_sensitive
-from ghostrun.engine.verdict import StageEvidence, excess_gap, judge
+from ghostrun.engine.verdict import StageEvidence, judge
 from ghostrun.workflow.types import Change, OpChange
 
 __all__ = ["Policy", "evaluate", "main"]
@@ -99,19 +99,20 @@ def _plan(policy: Policy, sensitive: bool) -> list[tuple[float, float, int, bool
 
 
 def _bias(policy: Policy, earlier: list[tuple[dict, dict]], f: float, b: float,
-          sensitive: bool) -> float | None:
-    """How far this fidelity's mean paired delta has been from the full delta beyond the
-    share of itself any stage is allowed, at most, over earlier edits (as the ladder reads
-    it from the history)."""
+          sensitive: bool, seeds: int) -> float | None:
+    """How far this fidelity's mean paired delta has been from the full delta, at most, over
+    earlier edits, as the ladder reads it from the history: on the `seeds` sample seeds the
+    ladder runs there, not on all the study measured (a one-seed stage's record holds one
+    seed's distance)."""
     gaps = []
     if policy.bias_by_class:
         earlier = [(p, c) for p, c in earlier if _sensitive(c) == sensitive]
     kinds = set()
     for parent, child in earlier[-policy.prior_edits:]:
-        d = _deltas(child, parent, f, b, policy.seeds)
+        d = _deltas(child, parent, f, b, seeds)
         if d:
             full = child["full"]["metric"] - parent["full"]["metric"]
-            gaps.append(excess_gap(statistics.fmean(d), full))
+            gaps.append(abs(statistics.fmean(d) - full))
             kinds.add(_sensitive(child))
     if policy.bias_needs_kind and sensitive and True not in kinds:
         return None
@@ -125,14 +126,16 @@ def evaluate_edit(policy: Policy, parent: dict, child: dict, tau: float, plain: 
     sensitive = _sensitive(child)
     kept: list[StageEvidence] = []
     stages, t, ran = [], 0.0, set()
-    for f, b, seeds, provisional in _plan(policy, sensitive):
+    plan = _plan(policy, sensitive)
+    for f, b, seeds, provisional in plan:
         runs = _runs(child, f, b)
         for s in range(seeds):
             if (f, b, s) not in ran and s in runs:
                 ran.add((f, b, s))
                 t += _seconds(runs[s])
         spread = _seed_spread(policy, earlier, f, b) if policy.prior_edits else None
-        bias = _bias(policy, earlier, f, b, sensitive) if policy.bias else None
+        ran_there = max(n for ff, bb, n, _ in plan if (ff, bb) == (f, b))
+        bias = _bias(policy, earlier, f, b, sensitive, ran_there) if policy.bias else None
         ev = StageEvidence(f, b, _deltas(child, parent, f, b, seeds), spread, bias)
         c = judge([*kept, ev], goal)
         if c is None:

@@ -15,7 +15,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from ghostrun.approx.sensitivity import scale_sensitive
-from ghostrun.engine.verdict import excess_gap
 from ghostrun.history import History, RunRecord
 from ghostrun.workflow.types import FULL, Fidelity
 
@@ -48,8 +47,7 @@ class TrackRecord:
 
     `seed_spread`: the largest standard deviation over sample seeds of one edit's paired
     delta (version − parent); `bias`: the largest distance between an edit's mean paired
-    delta there and its full delta, beyond the share of its delta any stage is allowed
-    (`ghostrun.engine.verdict.excess_gap`), and whether a scale-sensitive edit (one that moved a
+    delta there and its full delta, and whether a scale-sensitive edit (one that moved a
     budget, rate or capacity knob: they are off the most) is among them. The largest, not
     a typical one: edits differ (an estimator swap moves a model more than a feature
     tweak), and an approximate verdict should err towards "too close to call".
@@ -87,7 +85,7 @@ def track_record(
         if len(spreads) < TRACK_EDITS and len(deltas) >= 2 and statistics.stdev(deltas) > 0:
             spreads.append(statistics.stdev(deltas))
         if len(gaps) < TRACK_EDITS and whole is not None:
-            gaps.append(excess_gap(statistics.fmean(deltas), whole))
+            gaps.append(abs(statistics.fmean(deltas) - whole))
             sensitive_seen = sensitive_seen or _was_sensitive(history, version, parent_id)
     return TrackRecord(_largest(spreads), _largest(gaps), sensitive_seen)
 

@@ -26,13 +26,6 @@ Verdict = Literal["better", "worse", "unclear"]
 # A single seed's margin, on an error borrowed from elsewhere (another stage's seeds, or
 # earlier edits' spread over seeds): the three-seed t value.
 BORROWED_MARGIN = 2.92
-# A fidelity's delta scales with the effect (learning curves shrink or inflate it), so part
-# of its distance from the full delta is proportional to the delta itself: a track record
-# allows this share of the stage's own delta, plus the largest distance earlier edits
-# showed beyond that share (`excess_gap`). On the fidelity bench an edit with a large full
-# delta (a learning-rate move) was off by up to ~15% of its delta, while row-count edits
-# (a `min_count` threshold) flipped the sign of small deltas outright.
-RELATIVE_BIAS = 0.25
 
 
 @dataclass(frozen=True)
@@ -67,8 +60,7 @@ class StageEvidence:
     one per sample seed both ran) at a row fraction and budget scale; and what earlier
     edits say about that fidelity (None when unknown): how far one seed's paired delta
     spreads (`seed_spread`, a standard deviation) and how far its paired deltas have been
-    from the full ones beyond `RELATIVE_BIAS` of themselves (`bias`, the largest such
-    `excess_gap`)."""
+    from the full ones (`bias`, the largest such distance)."""
 
     fraction: float
     budget: float
@@ -87,12 +79,6 @@ class StageEvidence:
         return statistics.stdev(self.deltas) / math.sqrt(len(self.deltas))
 
 
-def excess_gap(stage_delta: float, full_delta: float) -> float:
-    """How far a stage's paired delta was from the full delta, beyond the `RELATIVE_BIAS`
-    share of itself that any stage is allowed: one edit's entry in a track record."""
-    return max(0.0, abs(stage_delta - full_delta) - RELATIVE_BIAS * abs(stage_delta))
-
-
 def judge(stages: Sequence[StageEvidence], goal: Goal) -> Comparison | None:
     """The verdict of the last of `stages` (earlier ones: this invocation's stages before
     it, smallest first). None when it has no paired delta.
@@ -102,11 +88,12 @@ def judge(stages: Sequence[StageEvidence], goal: Goal) -> Comparison | None:
     by √(fraction ratio): sampling noise shrinks with rows) or, failing that, the spread
     earlier edits' paired deltas showed over seeds. The seeds measure sampling noise only;
     a sample or a scaled budget can also move a delta consistently across seeds (bias).
-    With a track record at this fidelity (`bias` not None), the gain, less `RELATIVE_BIAS`
-    of itself, must also clear `margin × error + bias`; earlier stages cannot excuse it
-    (they share the bias: a row-count threshold acts alike on 5% and on 20% of the rows).
-    Without one, an earlier, smaller stage must back it: the same sign, one of them clear
-    of its own seeds' noise, and a trend (among stages at one budget) that keeps the sign.
+    With a track record at this fidelity (`bias` not None), the gain must clear both, as
+    independent errors: `√((margin × error)² + bias²)`, so never less than the largest
+    distance from the full delta this fidelity has shown; earlier stages cannot excuse it
+    (a sample's bias is shared across fractions). Without a record, an earlier, smaller
+    stage must back it: the same sign, one of them clear of its own seeds' noise, and a
+    trend (among stages at one budget) that keeps the sign.
     """
     if not stages or not stages[-1].deltas:
         return None
@@ -120,8 +107,7 @@ def judge(stages: Sequence[StageEvidence], goal: Goal) -> Comparison | None:
     if verdict == "unclear":
         return Comparison(delta, error, verdict)
     if current.bias is not None:
-        shrunk = gain * (1.0 - RELATIVE_BIAS)
-        verdict = _decide(shrunk, margin * error + current.bias)
+        verdict = _decide(gain, math.hypot(margin * error, current.bias))
     elif not _backed(stages):
         verdict = "unclear"
     return Comparison(delta, error, verdict)

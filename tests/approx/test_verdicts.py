@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import pytest
 
 from ghostrun.approx.sensitivity import scale_sensitive
-from ghostrun.engine.verdict import RELATIVE_BIAS, StageEvidence, excess_gap, judge
+from ghostrun.engine.verdict import StageEvidence, judge
 from ghostrun.workflow.types import Change, OpChange
 
 
@@ -62,21 +62,27 @@ CASES = [
         "unclear",
     ),
     Case(
-        # the demo's min_count 50 → 500 at 10% of the rows: seeds agree, the record says the
-        # fidelity has been off by more (full delta +0.0013)
+        # the demo's min_count 50 → 500 at 10% of the rows (full delta +0.0013): the seeds
+        # are sure, but the record says the fidelity has been off by more
         "within-the-record-though-the-seeds-are-sure",
-        [ev(0.05, -0.0030, -0.0028, -0.0032), StageEvidence(0.1, 1.0, (-0.0049,), bias=0.004)],
+        [ev(0.05, -0.0030, -0.0028, -0.0032), StageEvidence(0.1, 1.0, (-0.0049,), bias=0.006)],
         "unclear",
     ),
     Case(
         # backing by an earlier stage does not excuse the record: they share its bias
         "backed-but-within-the-record",
-        [ev(0.05, -0.010, -0.011, -0.012), ev(0.2, -0.008, bias=0.006)],
+        [ev(0.05, -0.010, -0.011, -0.012), ev(0.2, -0.008, bias=0.0085)],
         "unclear",
     ),
     Case(
-        # a large delta: the record allows a share of it, not all of it
-        "a-large-delta-clears-the-record-s-share",
+        # the seeds' margin and the record combine as independent errors
+        "clears-seeds-and-record-together",
+        [ev(0.05, -0.010, -0.011, -0.012), ev(0.2, -0.008, bias=0.0075)],
+        "worse",
+    ),
+    Case(
+        # a delta far beyond what the fidelity has been off by
+        "a-large-delta-clears-the-record",
         [ev(0.05, 0.04, 0.042, 0.041), ev(0.2, 0.05, bias=0.01)],
         "better",
     ),
@@ -93,20 +99,6 @@ CASES = [
         "worse",
     ),
 ]
-
-
-@pytest.mark.parametrize(
-    ("stage", "full", "expected"),
-    [
-        (0.010, 0.010, 0.0),  # spot on
-        (0.010, 0.008, 0.0),  # within the share any delta is allowed
-        (0.010, 0.005, 0.005 - RELATIVE_BIAS * 0.010),
-        (-0.0049, 0.0013, 0.0062 - RELATIVE_BIAS * 0.0049),  # the sign flipped
-        (0.0, 0.002, 0.002),  # no delta: nothing proportional to allow
-    ],
-)
-def test_excess_gap(stage: float, full: float, expected: float) -> None:
-    assert excess_gap(stage, full) == pytest.approx(max(0.0, expected))
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
