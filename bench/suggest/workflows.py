@@ -88,7 +88,7 @@ WORKFLOWS = (
     ),
     BenchWorkflow(
         "visits",
-        "20,190 person-years (statsmodels randhie), doctor visits, HistGradientBoosting,"
+        "20,190 person-years (statsmodels randhie), doctor visits, LightGBM defaults,"
         " Poisson deviance (min)",
         _own("visits"),
         needs=("statsmodels",),
