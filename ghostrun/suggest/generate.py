@@ -17,6 +17,7 @@
 
 from __future__ import annotations
 
+import ast
 from collections.abc import Iterator
 
 from ghostrun.errors import WorkflowError
@@ -140,11 +141,28 @@ def drops(workflow: Workflow, feed: FeedInfo | None) -> Iterator[Variant]:
         (list(members), prefix) for prefix, members in feed.groups.items()
     ]
     candidates += [([c], None) for c in feed.columns if c not in grouped]
+    named = _named_downstream(workflow, op.name)
+    candidates = [c for c in candidates if not named.intersection(map(str, c[0]))]
     if len(candidates) > MAX_DROPS:
         candidates = _least_used(candidates, feed)[:MAX_DROPS]
     for columns, group in candidates:
         change = {"kind": "drop", "op": op.name, "columns": columns}
         yield Variant("drop", {**change, "group": group} if group else change)
+
+
+def _named_downstream(workflow: Workflow, name: str) -> set[str]:
+    """String literals in the operators after `name`: a column a later operator names
+    (`frame["city"]`, `usecols=[...]`) fails or changes meaning when dropped, so dropping
+    it would only waste a trial."""
+    found: set[str] = set()
+    for later in workflow.closure([name], "downstream") - {name}:
+        try:
+            tree = ast.parse(workflow.operators[later].source_text)
+        except SyntaxError:
+            continue
+        strings = (n.value for n in ast.walk(tree) if isinstance(n, ast.Constant))
+        found.update(v for v in strings if isinstance(v, str))
+    return found
 
 
 def _least_used(

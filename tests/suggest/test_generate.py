@@ -195,6 +195,20 @@ def test_drops_come_from_the_feed(project: Path) -> None:
     assert singles == ["age", "capital_gain", "capital_loss", "has_boat", "has_car", "is_us"]
 
 
+def test_no_drop_of_a_column_a_later_operator_names(tmp_path: Path) -> None:
+    """`split` reads `has_car` by name: dropping it upstream would only fail."""
+    from .variant_project import PIPELINE
+
+    named = PIPELINE.replace(
+        '    X = features.drop(columns=["y"])',
+        '    X = features.drop(columns=["y"]).assign(has_car=features["has_car"] * 2)',
+    )
+    root = next(project_dir(tmp_path, named))
+    found = [v.change["columns"] for v in neighbours(load(root), feed()) if v.kind == "drop"]
+    assert ["has_boat"] in found and ["has_car"] not in found
+    forget(tmp_path)
+
+
 def test_drops_are_capped_least_used_first(project: Path) -> None:
     workflow = load(project)
     columns = tuple(f"x{i}" for i in range(100))
