@@ -168,13 +168,14 @@ class _Ranked:
 
 def _place(e: Evidence, measured: Sequence[Evidence], places: dict[str, _Ranked]) -> _Ranked:
     """`e`'s tier and score; a combination that does not clearly beat its best measured
-    part takes the part's place (never confirmed), just behind it."""
+    part takes the part's place (never confirmed), just behind it — unless the part is
+    less established (confirmed beats unconfirmed, whatever the extra parts add)."""
     key = e.record.variant_id
     if key not in places:
         tier = e.tier if e.tier is not None else UNCONFIRMED
         part = _best_part(e, measured)
-        if part is not None and not _clears(e, part):
-            behind = _place(part, measured, places)
+        behind = None if part is None else _place(part, measured, places)
+        if behind is not None and behind.tier <= tier and not _clears(e, behind.evidence):
             tier = max(tier, min(behind.tier, UNCONFIRMED), LIKELY)
             places[key] = _Ranked(e, tier, behind.score - 1e-9 * len(e.variant.parts), part)
         else:

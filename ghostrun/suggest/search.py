@@ -319,7 +319,7 @@ class _Search:
             # estimator swap runs at another speed): rows and boosting rounds scale it.
             raw = self._scaled(state.results[max(lower)], self.rungs[max(lower)], r)
         else:
-            raw = self.trials.predict_seconds(tuple(variant.ops), r)
+            raw = self.trials.predict_seconds(variant, r)
         return self.slowness * (raw + self.trials.predict_base_seconds(r))
 
     def _scaled(self, measured: Measured | TrialRecord, low: Rung, high: Rung) -> float:

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ghostrun.approx.ladder import SeedResults, paired_delta
-from ghostrun.approx.scaling import has_budget
+from ghostrun.approx.scaling import has_budget, is_budget
 from ghostrun.engine.costs import CostModel
 from ghostrun.engine.results import Invocation
 from ghostrun.engine.session import RunFailed, Session
@@ -277,12 +277,26 @@ class Trials:
 
     # -- costs ---------------------------------------------------------------------
 
-    def predict_seconds(self, ops: tuple[str, ...], rung: Rung) -> float:
-        """Predicted wall seconds of a trial changing `ops` at `rung` (base runs excluded):
-        what is downstream of the changed operators is recomputed, the rest loaded."""
-        affected = self.workflow.closure(ops, "downstream")
-        per_run = sum(self._op_seconds(op, rung.fidelity) for op in affected)
+    def predict_seconds(self, variant: Variant, rung: Rung) -> float:
+        """Predicted wall seconds of a trial of `variant` at `rung` (base runs excluded):
+        what is downstream of the changed operators is recomputed, the rest loaded; an
+        operator whose boosting budget the variant multiplies takes that much longer."""
+        affected = self.workflow.closure(variant.ops, "downstream")
+        scale = self._budget_scale(variant)
+        per_run = sum(self._op_seconds(op, rung.fidelity) * scale.get(op, 1.0) for op in affected)
         return rung.runs * (per_run + RUN_OVERHEAD)
+
+    def _budget_scale(self, variant: Variant) -> dict[str, float]:
+        """op → new/old of the budget knobs (n_estimators, max_iter, ...) the variant moves."""
+        scale: dict[str, float] = {}
+        for part in variant.parts:
+            name = str(part.get("op"))
+            op = self.workflow.operators.get(name)
+            knob = op.knob(str(part.get("knob"))) if op and part.get("kind") == "knob" else None
+            old, new = part.get("old"), part.get("new")
+            if knob is not None and is_budget(knob) and _positive(old) and _positive(new):
+                scale[name] = scale.get(name, 1.0) * new / old
+        return scale
 
     def predict_base_seconds(self, rung: Rung) -> float:
         missing = [f for f in rung.fidelities() if not self.has_base(f)]
@@ -295,6 +309,10 @@ class Trials:
         if fidelity.budget < 1 and has_budget(self.workflow.operators[op]):
             seconds *= fidelity.budget
         return seconds
+
+
+def _positive(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and value > 0
 
 
 def split_seeds(n: int) -> list[int]:

@@ -256,3 +256,14 @@ def test_a_single_split_awaits_the_others_where_findings_are_resplit(history: Hi
     assert (first.id, first.confirmed_full) == (steady, True)
     assert (second.id, second.confirmed_full) == (single, False)
     assert second.why == "unconfirmed: auc +0.03 on your split, not yet measured on other splits"
+
+
+def test_a_confirmed_combination_outranks_its_unconfirmed_part(history: History) -> None:
+    book = Book(history, goal="min")
+    part = book.variant(knob(2, "min_child_samples", 20))
+    book.resplit_trial(part, [-0.094, -0.02, -0.15, -0.01, -0.08])  # within noise
+    both = book.variant({"kind": "pair", "parts": [knob(2, "min_child_samples", 20), knob(200)]})
+    book.resplit_trial(both, [-0.15, -0.12, -0.16, -0.10, -0.14])  # confirmed
+    first, second = suggestions(history, "base")
+    assert (first.id, first.confirmed_full) == (both, True)
+    assert (second.id, second.confirmed_full) == (part, False)

@@ -196,3 +196,29 @@ def test_small_data_findings_are_measured_on_other_splits(tmp_path: Path) -> Non
         top = suggestions(history, report.version_id)[0]
         assert top.confirmed_full and "train/test splits" in top.why
         assert leaves_up(top.variant.to_json())
+
+
+def test_a_bigger_boosting_budget_is_predicted_to_cost_more(session: Session) -> None:
+    """A walk up n_estimators must not start a trial that cannot end within the budget."""
+    from ghostrun.engine.costs import CostModel
+    from ghostrun.suggest.trials import RUN_OVERHEAD, Trials
+    from ghostrun.suggest.variant import Variant
+    from ghostrun.workflow.ondemand import real_workflow
+    from ghostrun.workflow.types import FULL
+
+    version = session.load()
+    workflow = real_workflow(version.workflow)
+    trials = Trials(session, session.prepare(version), workflow, "auc", lambda: False)
+    trials.base_value(FULL)
+    trials.costs = CostModel(session.history)
+
+    def knob(name: str, old: int, new: int) -> Variant:
+        change = {"kind": "knob", "op": "model", "knob": name, "old": old, "new": new}
+        return Variant("knob", change)
+
+    same = trials.predict_seconds(knob("LGBMClassifier.num_leaves", 2, 4), FULL_RUNG)
+    more = trials.predict_seconds(knob("LGBMClassifier.n_estimators", 40, 320), FULL_RUNG)
+    fit = trials._op_seconds("model", FULL)
+    assert fit > 0
+    assert more - same == pytest.approx(7 * fit)
+    assert same > RUN_OVERHEAD
