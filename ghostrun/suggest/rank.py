@@ -5,7 +5,8 @@ was measured at must point the goal's way (`evidence`). Suggestions come in thre
 confirmed on the full data beyond noise; better beyond noise on samples but not yet
 confirmed; and improvements within noise, flagged as unconfirmed in `why`. Within a tier
 they are ordered by the gain less one standard error, so a large but shaky gain does not
-outrank a solid one.
+outrank a solid one; where findings were also measured on other train/test splits, those
+come before the ones seen on a single split (one split's best delta is the luckiest).
 
 Two more rules keep the list honest. A combination ranks above its simpler parts only
 when it beats the best measured part beyond noise (otherwise the extra parts are noise
@@ -95,8 +96,13 @@ def suggestions(history: History, version: VersionRef = None, n: int = 10) -> li
     measured = evidence(history, base)
     places: dict[str, _Ranked] = {}
     ranked = [_place(e, measured, places) for e in measured if e.tier is not None]
-    ranked.sort(key=lambda r: (r.tier, -r.score, r.evidence.record.variant_id))
+    ranked.sort(key=_order)
     return [r.suggestion(rank) for rank, r in enumerate(_distinct(ranked)[:n], start=1)]
+
+
+def _order(r: _Ranked) -> tuple[int, bool, float, str]:
+    """Tier; within it, measured on other splits before seen on one; then the score."""
+    return r.tier, r.evidence.awaits_splits, -r.score, r.evidence.record.variant_id
 
 
 def _base_id(history: History, version: VersionRef) -> str | None:

@@ -252,10 +252,13 @@ def test_a_single_split_awaits_the_others_where_findings_are_resplit(history: Hi
     book.resplit_trial(steady, [0.006, 0.005, 0.008, 0.004, 0.006])
     single = book.variant(knob(200))
     book.trial(single, FULL, [0.03])  # bigger, on the user's split only
-    first, second = suggestions(history, "base")
+    modest = book.variant(knob(2, "max_depth", 6))
+    book.resplit_trial(modest, [0.004, 0.006, -0.004, 0.002, 0.001])  # within noise
+    first, second, third = suggestions(history, "base")
     assert (first.id, first.confirmed_full) == (steady, True)
-    assert (second.id, second.confirmed_full) == (single, False)
-    assert second.why == "unconfirmed: auc +0.03 on your split, not yet measured on other splits"
+    assert (second.id, second.confirmed_full) == (modest, False)  # measured on 5 splits
+    assert (third.id, third.confirmed_full) == (single, False)
+    assert third.why == "unconfirmed: auc +0.03 on your split, not yet measured on other splits"
 
 
 def test_a_confirmed_combination_outranks_its_unconfirmed_part(history: History) -> None:
