@@ -143,8 +143,7 @@ def _drop(
         raise VariantError("a drop variant names no column.")
     group = bool(part.get("group"))
     new_text = dropped_text(workflow, op, text, columns, group)
-    overlaid = recompiled(workflow, text, new_text, [op.name], None, estimator_modules)
-    return overlaid, new_text
+    return _rewritten(workflow, op, text, new_text, estimator_modules)
 
 
 def _resplit(
@@ -157,9 +156,18 @@ def _resplit(
     seed = part.get("seed")
     if not isinstance(seed, int) or isinstance(seed, bool):
         raise VariantError(f"a resplit needs an integer seed, not {seed!r}.")
-    new_text = resplit_text(workflow, op, text, seed)
-    overlaid = recompiled(workflow, text, new_text, [op.name], None, estimator_modules)
-    return overlaid, new_text
+    return _rewritten(workflow, op, text, resplit_text(workflow, op, text, seed), estimator_modules)
+
+
+def _rewritten(
+    workflow: Workflow,
+    op: Operator,
+    text: str,
+    new_text: str,
+    estimator_modules: Collection[str] | None,
+) -> tuple[Workflow, str]:
+    """The workflow with `op` recompiled from `new_text`, and that text."""
+    return recompiled(workflow, text, new_text, [op.name], None, estimator_modules), new_text
 
 
 def _family(qualname: Any) -> Family:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -117,29 +117,43 @@ class Trials:
 
     def base_value(self, fidelity: Fidelity) -> tuple[int, float]:
         """(run id, primary metric) of the base at `fidelity`, running it once if needed."""
-        if fidelity in self._base_values:
-            return self._base_values[fidelity]
-        run = self.session.history.run_at(self.base.version_id, fidelity)
+        if fidelity not in self._base_values:
+            self._base_values[fidelity] = self._measure_base(
+                self.invocation, fidelity, _fidelity_text(fidelity)
+            )
+        return self._base_values[fidelity]
+
+    def resplit_base_value(self, seed: int) -> tuple[int, float]:
+        """(run id, primary metric) of the base with its split re-seeded to `seed`."""
+        if seed not in self._resplit_bases:
+            version = self._overlay(resplit(self.split_op, seed))
+            self._resplit_bases[seed] = self._measure_base(
+                self._invocation(version), FULL, f"another split (random_state={seed})"
+            )
+        return self._resplit_bases[seed]
+
+    def _measure_base(
+        self, invocation: Invocation, fidelity: Fidelity, where: str
+    ) -> tuple[int, float]:
+        """From the history when the base already ran there, else by running it once."""
+        run = self.session.history.run_at(invocation.version.version_id, fidelity)
         value = None if run is None else _metric(run.metrics, self.primary)
-        if run is None or value is None:
-            try:
-                result = self.session.execute(
-                    self.invocation, fidelity, kind="explore", cancelled=self.cancelled
-                )
-            except RunFailed as exc:
-                raise BaseFailed(f"the version being explored fails on its own: {exc}") from exc
-            self.runs += 1
-            value = _metric(result.metrics, self.primary)
-            if value is None:
-                raise BaseFailed(
-                    f"the version being explored measures no '{self.primary}'"
-                    f" at {_fidelity_text(fidelity)}; run it with `ghostrun run` to see why."
-                )
-            run_id = result.run_id
-        else:
-            run_id = run.run_id
-        self._base_values[fidelity] = (run_id, value)
-        return run_id, value
+        if run is not None and value is not None:
+            return run.run_id, value
+        try:
+            result = self.session.execute(
+                invocation, fidelity, kind="explore", cancelled=self.cancelled
+            )
+        except RunFailed as exc:
+            raise BaseFailed(f"the version being explored fails on its own: {exc}") from exc
+        self.runs += 1
+        value = _metric(result.metrics, self.primary)
+        if value is None:
+            raise BaseFailed(
+                f"the version being explored measures no '{self.primary}'"
+                f" at {where}; run it with `ghostrun run` to see why."
+            )
+        return result.run_id, value
 
     def has_base(self, fidelity: Fidelity) -> bool:
         return fidelity in self._base_values or (
@@ -190,23 +204,13 @@ class Trials:
         own code is recorded as a failed trial and returned.
         """
         version = self.build(variant)
-        pairs: list[tuple[int, Fidelity, Callable[[], Version], Callable[[], tuple[int, float]]]]
-        pairs = [
-            (f.seed, f, lambda: version, lambda f=f: self.base_value(f))  # type: ignore[misc]
-            for f in rung.fidelities()
-        ]
-        for k, seed in enumerate(split_seeds(rung.resplits), start=1):
-            pairs.append((
-                k, FULL,
-                lambda seed=seed: self._overlay(resplit(self.split_op, seed, variant)),  # type: ignore[misc]
-                lambda seed=seed: self.resplit_base_value(seed),  # type: ignore[misc]
-            ))  # fmt: skip
         runs: list[TrialRun] = []
         seconds, status = 0.0, "ok"
-        for seed, fidelity, make_version, make_base in pairs:
-            base_run, base_value = make_base()
+        for seed, fidelity, mine, (base_run, base_value) in self._pairs(variant, version, rung):
             try:
-                result = self._execute(make_version(), fidelity)
+                result = self.session.execute(
+                    self._invocation(mine), fidelity, kind="explore", cancelled=self.cancelled
+                )
             except RunFailed as exc:
                 self.runs += 1
                 runs.append(TrialRun(seed, exc.run_id, base_run, None, base_value))
@@ -218,38 +222,23 @@ class Trials:
             runs.append(TrialRun(seed, result.run_id, base_run, value, base_value))
         return self.record(variant, rung, version, runs, seconds, status)
 
-    def resplit_base_value(self, seed: int) -> tuple[int, float]:
-        """(run id, primary metric) of the base with its split re-seeded to `seed`."""
-        if seed not in self._resplit_bases:
-            version = self._overlay(resplit(self.split_op, seed))
-            run = self.session.history.run_at(version.version_id, FULL)
-            value = None if run is None else _metric(run.metrics, self.primary)
-            if run is None or value is None:
-                try:
-                    result = self._execute(version, FULL)
-                except RunFailed as exc:
-                    raise BaseFailed(
-                        f"the version being explored fails on another split: {exc}"
-                    ) from exc
-                self.runs += 1
-                value = _metric(result.metrics, self.primary)
-                if value is None:
-                    raise BaseFailed(
-                        f"the version being explored measures no '{self.primary}' on"
-                        f" another split (random_state={seed})."
-                    )
-                self._resplit_bases[seed] = (result.run_id, value)
-            else:
-                self._resplit_bases[seed] = (run.run_id, value)
-        return self._resplit_bases[seed]
+    def _pairs(
+        self, variant: Variant, version: Version, rung: Rung
+    ) -> Iterator[tuple[int, Fidelity, Version, tuple[int, float]]]:
+        """(seed, fidelity, variant's version, base's run and value) of each pair, built
+        only when reached (a failure stops the trial before the next split is overlaid)."""
+        for f in rung.fidelities():
+            yield f.seed, f, version, self.base_value(f)
+        for k, seed in enumerate(split_seeds(rung.resplits), start=1):
+            mine = self._overlay(resplit(self.split_op, seed, variant))
+            yield k, FULL, mine, self.resplit_base_value(seed)
 
-    def _execute(self, version: Version, fidelity: Fidelity) -> Any:
-        invocation = Invocation(
+    def _invocation(self, version: Version) -> Invocation:
+        return Invocation(
             version=version,
             parent_id=self.base.version_id,
             changes=classify(self._snapshot, version.snapshot()),
         )
-        return self.session.execute(invocation, fidelity, kind="explore", cancelled=self.cancelled)
 
     def record(
         self, variant: Variant, rung: Rung, version: Version, runs: list[TrialRun],

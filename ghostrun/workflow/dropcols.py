@@ -34,7 +34,7 @@ def return_lines(op: Operator) -> list[int]:
     if not isinstance(node, ast.FunctionDef):
         return []
     returns: list[ast.Return] = []
-    for child in _own_nodes(node):
+    for child in own_nodes(node):
         if isinstance(child, ast.Yield | ast.YieldFrom | ast.Await):
             return []
         if isinstance(child, ast.Return):
@@ -45,7 +45,7 @@ def return_lines(op: Operator) -> list[int]:
     return [r.lineno + shift for r in returns]
 
 
-def _own_nodes(node: ast.FunctionDef) -> list[ast.AST]:
+def own_nodes(node: ast.FunctionDef) -> list[ast.AST]:
     """Nodes of the function's own scope (nested functions, lambdas and classes left out)."""
     found: list[ast.AST] = []
     stack: list[ast.AST] = list(node.body)

@@ -15,6 +15,7 @@ import ast
 from typing import TYPE_CHECKING
 
 from ghostrun.errors import WorkflowError
+from ghostrun.workflow.dropcols import own_nodes
 from ghostrun.workflow.graph import Workflow
 from ghostrun.workflow.sourcetext import operator_def, parse_module
 from ghostrun.workflow.types import Operator
@@ -49,7 +50,7 @@ def split_calls(op: Operator) -> int:
     if not isinstance(top, ast.FunctionDef):
         return 0
     found = 0
-    for node in _own_nodes(top):
+    for node in own_nodes(top):
         if isinstance(node, ast.Call) and is_splitter(_called_name(node.func)):
             found += any(k.arg == SEED_KEYWORD for k in node.keywords)
     return found
@@ -65,18 +66,6 @@ def resplit_text(workflow: Workflow, op: Operator, text: str, seed: int) -> str:
         )
     node = operator_def(workflow, op, text)
     return str(parse_module(text).visit(_reseed(node.name, seed)).code)
-
-
-def _own_nodes(top: ast.FunctionDef) -> list[ast.AST]:
-    """The nodes of the def's own body, not of the functions or classes nested in it."""
-    found: list[ast.AST] = []
-    pending: list[ast.AST] = [*top.body]
-    while pending:
-        node = pending.pop()
-        found.append(node)
-        if not isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef | ast.Lambda):
-            pending.extend(ast.iter_child_nodes(node))
-    return found
 
 
 def _called_name(func: ast.expr) -> str:
