@@ -97,6 +97,34 @@ def _direction(sessions: list[dict[str, Any]], side: str, which: str = "verdict"
             "right_of_beyond": grades["right"] / beyond if beyond else None}
 
 
+def _signs(sessions: list[dict[str, Any]], side: str) -> dict[str, Any]:
+    """DESIGN §4's measure: of the edits whose full delta is beyond noise, how many got a
+    first (and a last) approximate paired delta of the full delta's sign, whatever the
+    verdict said of it."""
+    counts: dict[str, Counter[str]] = {"first": Counter(), "last": Counter()}
+    for e in (e for s in sessions for e in _edits(s)):
+        j = e[side].get("judged")
+        if not e.get("beyond_noise") or not j:
+            continue
+        paired = [v for v in j["stages"] if not v["full"] and v["gain"] is not None]
+        for which, view in (("first", paired[0] if paired else None),
+                            ("last", paired[-1] if paired else None)):
+            counts[which][_sign_grade(view)] += 1
+    return {which: {"counts": dict(c),
+                    "agreement": c["same"] / (c["same"] + c["opposite"])
+                    if c["same"] + c["opposite"] else None}
+            for which, c in counts.items()}
+
+
+def _sign_grade(view: dict[str, Any] | None) -> str:
+    if view is None:
+        return "no paired delta"
+    if view["gain"] == 0:
+        return "zero"
+    said = "better" if view["gain"] > 0 else "worse"
+    return "same" if said == view["truth"] else "opposite"
+
+
 def _extrapolation(sessions: list[dict[str, Any]], side: str) -> dict[str, Any]:
     found = [j["extrapolation"] for s in sessions for e in _edits(s)
              if (j := e[side].get("judged")) and j.get("extrapolation")]
@@ -118,6 +146,7 @@ def _group(sessions: list[dict[str, Any]]) -> dict[str, Any]:
             "decisive": {side: _direction(sessions, side, "decisive") for side in ("cold", "hot")},
             "last_approx": {side: _direction(sessions, side, "last_approx")
                             for side in ("cold", "hot")},
+            "signs": {side: _signs(sessions, side) for side in ("cold", "hot")},
             "extrapolation": {side: _extrapolation(sessions, side) for side in ("cold", "hot")}}
 
 
@@ -271,6 +300,16 @@ def _target_lines(summary: dict[str, Any]) -> list[str]:
                    if which == "decisive" else "")
                 + (f" (from process start {_f(a_all['times']['cold_decisive_wall'], '.3f')})"
                    if which == "decisive" and side == "cold" else ""))
+    for side in ("cold", "hot"):
+        for scope_name, group in (("all sessions", a_all), ("replay", summary["replay"])):
+            if group is None:
+                continue
+            x = group["signs"][side]
+            lines.append(
+                f"  sign of the approximate paired delta = sign of the full delta, edits beyond "
+                f"noise ({side}, {scope_name}): first stage {_pct(x['first']['agreement'])} "
+                f"{x['first']['counts']}, last approximate stage "
+                f"{_pct(x['last']['agreement'])} {x['last']['counts']}  target ≥ 90%")
     for side in ("cold", "hot"):
         x = summary["all"]["extrapolation"][side]
         lines.append(f"  extrapolation ({side}): |extrapolated − full| median "
