@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.approx.judge import grade
-from ghostrun.approx.sensitivity import scale_sensitive
+from ghostrun.approx.sensitivity import moves_rescaled_knob, scale_sensitive
 from ghostrun.engine.verdict import StageEvidence, judge
 from ghostrun.workflow.types import Change, OpChange
 
@@ -46,14 +46,20 @@ class Policy:
     bias: bool = False  # a bias allowance learnt from earlier edits' stage vs full deltas
     bias_by_class: bool = False  # ... from earlier edits of the same kind (sensitive or not)
     bias_needs_kind: bool = False  # ... for a sensitive edit, only once one was among them
+    # ... and on a budget-scaled stage, for a budget or rate edit, once one was among them
+    rescaled_needs_kind: bool = False
+
+
+def _knob_moves(version: dict[str, Any]) -> list[OpChange]:
+    return [OpChange(op, Change.KNOB, {k: tuple(v) for k, v in moved.items()})
+            for op, moved in version.get("knobs", {}).items()]
 
 
 def _sensitive(version: dict[str, Any]) -> bool:
     """The study's own record of `scale_sensitive`, or today's rule on the recorded knob
     moves (a study made before a knob joined the rule), or (older studies, no record) the
     rule on the recorded changes, taking an operator named "model" as the one that fits."""
-    knobs = [OpChange(op, Change.KNOB, {k: tuple(v) for k, v in moved.items()})
-             for op, moved in version.get("knobs", {}).items()]
+    knobs = _knob_moves(version)
     if "sensitive" in version:
         return bool(version["sensitive"]) or scale_sensitive(knobs, {})
     code = [op for op, change in version.get("changes", {}).items()
@@ -99,22 +105,27 @@ def _plan(policy: Policy, sensitive: bool) -> list[tuple[float, float, int, bool
 
 
 def _bias(policy: Policy, earlier: list[tuple[dict, dict]], f: float, b: float,
-          sensitive: bool, seeds: int) -> float | None:
+          child: dict, seeds: int) -> float | None:
     """How far this fidelity's mean paired delta has been from the full delta, at most, over
     earlier edits, as the ladder reads it from the history: on the `seeds` sample seeds the
     ladder runs there, not on all the study measured (a one-seed stage's record holds one
     seed's distance)."""
     gaps = []
+    sensitive = _sensitive(child)
+    rescaled = b < 1 and policy.rescaled_needs_kind and moves_rescaled_knob(_knob_moves(child))
     if policy.bias_by_class:
         earlier = [(p, c) for p, c in earlier if _sensitive(c) == sensitive]
-    kinds = set()
-    for parent, child in earlier[-policy.prior_edits:]:
-        d = _deltas(child, parent, f, b, seeds)
+    sensitive_seen = rescaled_seen = False
+    for parent, before in earlier[-policy.prior_edits:]:
+        d = _deltas(before, parent, f, b, seeds)
         if d:
-            full = child["full"]["metric"] - parent["full"]["metric"]
+            full = before["full"]["metric"] - parent["full"]["metric"]
             gaps.append(abs(statistics.fmean(d) - full))
-            kinds.add(_sensitive(child))
-    if policy.bias_needs_kind and sensitive and True not in kinds:
+            sensitive_seen = sensitive_seen or _sensitive(before)
+            rescaled_seen = rescaled_seen or moves_rescaled_knob(_knob_moves(before))
+    if (policy.bias_needs_kind and sensitive and not sensitive_seen) or (
+        rescaled and not rescaled_seen
+    ):
         return None
     return max(gaps) if len(gaps) >= policy.prior_min else None
 
@@ -135,7 +146,7 @@ def evaluate_edit(policy: Policy, parent: dict, child: dict, tau: float, plain: 
                 t += _seconds(runs[s])
         spread = _seed_spread(policy, earlier, f, b) if policy.prior_edits else None
         ran_there = max(n for ff, bb, n, _ in plan if (ff, bb) == (f, b))
-        bias = _bias(policy, earlier, f, b, sensitive, ran_there) if policy.bias else None
+        bias = _bias(policy, earlier, f, b, child, ran_there) if policy.bias else None
         ev = StageEvidence(f, b, _deltas(child, parent, f, b, seeds), spread, bias)
         c = judge([*kept, ev], goal)
         if c is None:
@@ -182,7 +193,10 @@ def _fmt(g: dict[str, int]) -> str:
 
 # The ladder as built first, then the alternatives it was chosen over.
 POLICIES = [
-    Policy("as built", second=(0.2, 1.0), bias=True, bias_needs_kind=True),
+    Policy("as built", second=(0.2, 1.0), bias=True, bias_needs_kind=True,
+           rescaled_needs_kind=True),
+    Policy("before rate edits waited for their own record", second=(0.2, 1.0), bias=True,
+           bias_needs_kind=True),
     Policy("stage 2 at 0.1", second=(0.1, 1.0), bias=True, bias_needs_kind=True),
     Policy("no bias record", second=(0.2, 1.0)),
     Policy("bias record of any kind", second=(0.2, 1.0), bias=True),

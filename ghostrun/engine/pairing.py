@@ -14,7 +14,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from ghostrun.approx.sensitivity import scale_sensitive
+from ghostrun.approx.sensitivity import moves_rescaled_knob, scale_sensitive
 from ghostrun.history import History, RunRecord
 from ghostrun.workflow.types import FULL, Fidelity
 
@@ -56,6 +56,7 @@ class TrackRecord:
     seed_spread: float | None
     bias: float | None
     sensitive_seen: bool = False  # a budget/capacity edit is among those behind `bias`
+    rescaled_seen: bool = False  # ... and a budget or learning-rate edit
 
 
 def track_record(
@@ -72,7 +73,7 @@ def track_record(
             parents.setdefault(r.version_id, r.parent_id)
     spreads: list[float] = []
     gaps: list[float] = []
-    sensitive_seen = False
+    sensitive_seen = rescaled_seen = False
     for version, values in at.items():  # newest first
         parent_id = parents.get(version, "")
         parent = at.get(parent_id)
@@ -86,17 +87,20 @@ def track_record(
             spreads.append(statistics.stdev(deltas))
         if len(gaps) < TRACK_EDITS and whole is not None:
             gaps.append(abs(statistics.fmean(deltas) - whole))
-            sensitive_seen = sensitive_seen or _was_sensitive(history, version, parent_id)
-    return TrackRecord(_largest(spreads), _largest(gaps), sensitive_seen)
+            sensitive, rescaled = _edit_kinds(history, version, parent_id)
+            sensitive_seen, rescaled_seen = sensitive_seen or sensitive, rescaled_seen or rescaled
+    return TrackRecord(_largest(spreads), _largest(gaps), sensitive_seen, rescaled_seen)
 
 
-def _was_sensitive(history: History, version_id: str, parent_id: str) -> bool:
-    """Whether the edit that made `version_id` from `parent_id` was scale-sensitive."""
+def _edit_kinds(history: History, version_id: str, parent_id: str) -> tuple[bool, bool]:
+    """Whether the edit that made `version_id` from `parent_id` was scale-sensitive, and
+    whether it moved a budget or learning-rate knob."""
     changes = history.load_changes(version_id, parent_id)
     snapshot = history.load_version(version_id)
     if changes is None or snapshot is None:
-        return False
-    return scale_sensitive(changes, {name: op.knobs for name, op in snapshot.ops.items()})
+        return False, False
+    knobs = {name: op.knobs for name, op in snapshot.ops.items()}
+    return scale_sensitive(changes, knobs), moves_rescaled_knob(changes)
 
 
 def _largest(values: list[float]) -> float | None:

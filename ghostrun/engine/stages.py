@@ -25,7 +25,7 @@ from typing import Literal
 
 from ghostrun.approx.ladder import Stage, plan_ladder, short_run
 from ghostrun.approx.scaling import has_budget
-from ghostrun.approx.sensitivity import knob_names, scale_sensitive
+from ghostrun.approx.sensitivity import knob_names, moves_rescaled_knob, scale_sensitive
 from ghostrun.engine.costs import CostModel
 from ghostrun.engine.pairing import (
     TrackRecord,
@@ -180,8 +180,11 @@ class _Ladder:
             version = self.invocation.version.version_id
             self.records[f] = track_record(history, f, primary, exclude=version)
         record = self.records[f]
-        # a budget/capacity edit's bias is only known once such an edit is on the record
+        # a budget/capacity edit's bias is only known once such an edit is on the record;
+        # on a budget-scaled stage, a budget or rate edit's once such an edit is
         bias = record.bias if record.sensitive_seen or not self.sensitive else None
+        if f.budget < 1 and moves_rescaled_knob(self.invocation.changes):
+            bias = bias if record.rescaled_seen else None
         return StageEvidence(f.fraction, f.budget, deltas, record.seed_spread, bias)
 
     def _judge(self, evidence: StageEvidence | None) -> Comparison | None:

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import pytest
 
-from ghostrun.approx.sensitivity import scale_sensitive
+from ghostrun.approx.sensitivity import moves_rescaled_knob, scale_sensitive
 from ghostrun.engine.verdict import StageEvidence, judge
 from ghostrun.workflow.types import Change, OpChange
 
@@ -136,3 +136,18 @@ SENSITIVITY = [
                          ids=[s[0] for s in SENSITIVITY])
 def test_scale_sensitive(changes: list[OpChange], expected: bool) -> None:
     assert scale_sensitive(changes, OPS) is expected
+
+
+RESCALED = [
+    ("rounds", [OpChange("model", Change.KNOB, {"LGBMClassifier.n_estimators": (100, 200)})],
+     True),
+    ("eta", [OpChange("model", Change.KNOB, {"XGBClassifier.eta": (0.1, 0.3)})], True),
+    ("leaves", [OpChange("model", Change.KNOB, {"LGBMClassifier.num_leaves": (31, 63)})], False),
+    ("estimator-swap", [OpChange("model", Change.CODE)], False),
+]
+
+
+@pytest.mark.parametrize(("changes", "expected"), [s[1:] for s in RESCALED],
+                         ids=[s[0] for s in RESCALED])
+def test_moves_rescaled_knob(changes: list[OpChange], expected: bool) -> None:
+    assert moves_rescaled_knob(changes) is expected

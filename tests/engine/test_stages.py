@@ -211,6 +211,26 @@ def test_a_fidelity_s_track_record_needs_earlier_edits_measured_in_full(root: Pa
     assert 0 <= record.bias < 0.5
 
 
+def test_a_rate_edit_s_budget_scaled_stage_waits_for_a_rate_edit_on_the_record(
+    root: Path,
+) -> None:
+    """A quarter of the rounds at a compensating rate measures another edit: capacity
+    edits on the record say nothing of how far off a learning-rate edit is there."""
+    ladder(root, mode="ladder")
+    for old, new in [("num_leaves=15", "num_leaves=7"), ("num_leaves=7", "num_leaves=4")]:
+        edit(root, old, new)
+        ladder(root, mode="ladder")
+    edit(root, "learning_rate=0.1", "learning_rate=0.002")
+    stage = refined(ladder(root))[0]
+    assert stage.fidelity.budget < 1 and stage.comparison is not None
+    with History(root / ".ghostrun" / "history.sqlite") as h:
+        record = track_record(h, stage.fidelity, "auc")
+    assert record.bias is not None and record.sensitive_seen and not record.rescaled_seen
+    # far beyond the seeds' noise and the capacity edits' record, and still held back
+    assert stage.comparison.delta < -3 * record.bias
+    assert stage.comparison.verdict == "unclear"
+
+
 def test_operators_reused_for_many_runs_still_count_as_timed(root: Path) -> None:
     ladder(root, mode="ladder")
     with Session(Project.open(root)) as session:
