@@ -198,6 +198,10 @@ class _Walk:
     def _compute(self, name: str) -> Any:
         op = self.ops[name]
         inputs = {i: self._value(i) for i in op.inputs}
+        if name not in self.keys:
+            # an input recomputed on the way to other content than its entry promised
+            # (`_set_content` dropped this key): key it on the inputs it really got
+            self._resolve_keys()
         started = time.perf_counter()
         with self.ex.warm.tracker(op, self.ex.store) as warm:  # warm starts (warmstart.py)
             if op.kind == "source":

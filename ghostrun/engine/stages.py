@@ -75,8 +75,12 @@ def run_ladder(
 
 
 def ladder_for(session: Session, invocation: Invocation, mode: Mode) -> list[Stage]:
-    """The stages for this invocation, sized from the history's runtime model."""
+    """The stages for this invocation, sized from the history's runtime model. A version
+    measured in full before (an applied suggestion, a reverted edit) goes straight to full:
+    its results are cached, and approximating them would only delay them."""
     workflow = invocation.version.workflow
+    if mode == "ladder" and session.history.run_at(invocation.version.version_id, FULL):
+        return [Stage(FULL)]
     return plan_ladder(
         runtime_predictor(session, invocation),
         size=runtime_predictor(session, invocation, list(workflow.operators)),

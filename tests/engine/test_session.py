@@ -145,6 +145,29 @@ def test_corrupt_cache_entries_are_dropped_and_recomputed(
     assert "computed" not in states(project.run()).values()
 
 
+def test_an_input_recomputed_to_other_content_rekeys_the_operator_that_asked_for_it(
+    project: ProjectDir,
+) -> None:
+    """`model` loads `features`, the entry is corrupt, and `features` (not deterministic)
+    recomputes to other content than the entry promised: `model` is keyed on what it got."""
+    project.edit(
+        "pipeline.py",
+        '    X = raw[["a", "b", "c"]] ** power\n',
+        '    X = raw[["a", "b", "c"]] ** power\n'
+        '    X = X + __import__("numpy").random.default_rng().normal(0, 1e-9, X.shape)\n',
+    )
+    project.run()
+    for blob in (project.root / ".ghostrun" / "cache" / "blobs").rglob("*"):
+        if blob.is_file() and blob.stat().st_size > 0:
+            data = bytearray(blob.read_bytes())
+            data[len(data) // 2] ^= 0xFF
+            blob.write_bytes(bytes(data))
+    project.edit("pipeline.py", "C=1.0", "C=0.3")
+    inv = project.run()
+    assert states(inv)["model"] == "computed" and states(inv)["features"] == "computed"
+    assert states(project.run())["auc"] == "loaded"
+
+
 def test_removed_and_new_operators_are_classified(project: ProjectDir) -> None:
     first = project.run()
     project.edit("pipeline.py", "def labels(raw", "def target(raw")

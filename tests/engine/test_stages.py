@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from ghostrun.approx import ladder as ladder_module
 from ghostrun.engine.pairing import TrackRecord, track_record
 from ghostrun.engine.results import Invocation, StageResult
 from ghostrun.engine.session import Session
@@ -229,6 +230,19 @@ def test_a_rate_edit_s_budget_scaled_stage_waits_for_a_rate_edit_on_the_record(
     # far beyond the seeds' noise and the capacity edits' record, and still held back
     assert stage.comparison.delta < -3 * record.bias
     assert stage.comparison.verdict == "unclear"
+
+
+def test_a_version_measured_in_full_before_goes_straight_to_full(
+    root: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(ladder_module, "SHORT_RUN", 0.0)  # every timed run approximates
+    ladder(root, mode="ladder")
+    edit(root, "num_leaves=15", "num_leaves=7")
+    assert [s.fidelity.is_full for s in ladder(root, mode="ladder").stages][0] is False
+    edit(root, "num_leaves=7", "num_leaves=15")  # back to the first version
+    inv = ladder(root, mode="ladder")
+    assert [s.fidelity.is_full for s in inv.stages] == [True]
+    assert inv.stages[0].comparison is not None and inv.stages[0].comparison.delta != 0
 
 
 def test_operators_reused_for_many_runs_still_count_as_timed(root: Path) -> None:
