@@ -134,6 +134,10 @@ class _Ladder:
         workflow = self.invocation.version.workflow
         return scale_sensitive(self.invocation.changes, knob_names(workflow.operators))
 
+    @cached_property
+    def rescaled(self) -> bool:
+        return moves_rescaled_knob(self.invocation.changes)
+
     def approximate(self, stage: Stage) -> None:
         runs: list[RunResult] = []
         for fidelity in stage.fidelities():
@@ -184,11 +188,12 @@ class _Ladder:
             version = self.invocation.version.version_id
             self.records[f] = track_record(history, f, primary, exclude=version)
         record = self.records[f]
-        # a budget/capacity edit's bias is only known once such an edit is on the record;
-        # on a budget-scaled stage, a budget or rate edit's once such an edit is
-        bias = record.bias if record.sensitive_seen or not self.sensitive else None
-        if f.budget < 1 and moves_rescaled_knob(self.invocation.changes):
-            bias = bias if record.rescaled_seen else None
+        # the record speaks for this edit only once an edit of its kind is on it: a
+        # budget/capacity edit; on a budget-scaled stage, a budget or rate edit
+        known = (record.sensitive_seen or not self.sensitive) and (
+            record.rescaled_seen or f.budget >= 1 or not self.rescaled
+        )
+        bias = record.bias if known else None
         return StageEvidence(f.fraction, f.budget, deltas, record.seed_spread, bias)
 
     def _judge(self, evidence: StageEvidence | None) -> Comparison | None:

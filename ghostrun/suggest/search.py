@@ -315,8 +315,8 @@ class _Search:
         state = self.frontier.get(variant.id)
         lower = [i for i in (state.results if state else ()) if i < rung]
         if state is not None and lower:
-            # Its own time at a lower rung says more than the operator's history (an
-            # estimator swap runs at another speed): rows and boosting rounds scale it.
+            # Its own time at a lower rung corrects the operator's history (an estimator
+            # swap runs at another speed).
             raw = self._scaled(variant, state.results[max(lower)], self.rungs[max(lower)], r)
         else:
             raw = self.trials.predict_seconds(variant, r)

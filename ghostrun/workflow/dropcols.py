@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 from ghostrun.errors import WorkflowError
 from ghostrun.workflow.graph import Workflow
-from ghostrun.workflow.sourcetext import operator_def, parse_module
+from ghostrun.workflow.sourcetext import operator_def, own_nodes, parse_module
 from ghostrun.workflow.types import Operator
 
 if TYPE_CHECKING:
@@ -43,19 +43,6 @@ def return_lines(op: Operator) -> list[int]:
             returns.append(child)
     shift = op.location.line - node.lineno
     return [r.lineno + shift for r in returns]
-
-
-def own_nodes(node: ast.FunctionDef) -> list[ast.AST]:
-    """Nodes of the function's own scope (nested functions, lambdas and classes left out)."""
-    found: list[ast.AST] = []
-    stack: list[ast.AST] = list(node.body)
-    while stack:
-        child = stack.pop()
-        found.append(child)
-        if isinstance(child, ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda | ast.ClassDef):
-            continue
-        stack.extend(ast.iter_child_nodes(child))
-    return found
 
 
 def dropped_text(

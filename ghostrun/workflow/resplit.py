@@ -15,9 +15,8 @@ import ast
 from typing import TYPE_CHECKING
 
 from ghostrun.errors import WorkflowError
-from ghostrun.workflow.dropcols import own_nodes
 from ghostrun.workflow.graph import Workflow
-from ghostrun.workflow.sourcetext import operator_def, parse_module
+from ghostrun.workflow.sourcetext import operator_def, own_nodes, parse_module
 from ghostrun.workflow.types import Operator
 
 if TYPE_CHECKING:

@@ -69,6 +69,19 @@ def def_node(tree: ast.Module, name: str) -> ast.FunctionDef | None:
     return found[-1] if found else None
 
 
+def own_nodes(node: ast.FunctionDef) -> list[ast.AST]:
+    """Nodes of the function's own scope (nested functions, lambdas and classes left out)."""
+    found: list[ast.AST] = []
+    stack: list[ast.AST] = list(node.body)
+    while stack:
+        child = stack.pop()
+        found.append(child)
+        if isinstance(child, ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda | ast.ClassDef):
+            continue
+        stack.extend(ast.iter_child_nodes(child))
+    return found
+
+
 def def_span(node: ast.FunctionDef) -> tuple[int, int]:
     """First line (decorators included) and last line of a `def`, 1-based, inclusive."""
     first = min([node.lineno, *(d.lineno for d in node.decorator_list)])

@@ -128,15 +128,20 @@ def test_non_numeric_metric_fails_with_its_location(project: ProjectDir) -> None
     assert "return a float" in str(failure.value.cause)
 
 
+def _corrupt_blobs(root: Path) -> None:
+    """Flip a byte in the middle of every stored blob."""
+    for blob in (root / ".ghostrun" / "cache" / "blobs").rglob("*"):
+        if blob.is_file() and blob.stat().st_size > 0:
+            data = bytearray(blob.read_bytes())
+            data[len(data) // 2] ^= 0xFF
+            blob.write_bytes(bytes(data))
+
+
 def test_corrupt_cache_entries_are_dropped_and_recomputed(
     project: ProjectDir, tmp_path: Path
 ) -> None:
     project.run()
-    blobs = (project.root / ".ghostrun" / "cache" / "blobs").rglob("*")
-    for blob in [b for b in blobs if b.is_file() and b.stat().st_size > 0]:
-        data = bytearray(blob.read_bytes())
-        data[len(data) // 2] ^= 0xFF
-        blob.write_bytes(bytes(data))
+    _corrupt_blobs(project.root)
     project.edit("pipeline.py", "C=1.0", "C=0.3")
     inv = project.run()
     # model must recompute; its inputs' entries are corrupt, so they recompute too.
@@ -157,11 +162,7 @@ def test_an_input_recomputed_to_other_content_rekeys_the_operator_that_asked_for
         '    X = X + __import__("numpy").random.default_rng().normal(0, 1e-9, X.shape)\n',
     )
     project.run()
-    for blob in (project.root / ".ghostrun" / "cache" / "blobs").rglob("*"):
-        if blob.is_file() and blob.stat().st_size > 0:
-            data = bytearray(blob.read_bytes())
-            data[len(data) // 2] ^= 0xFF
-            blob.write_bytes(bytes(data))
+    _corrupt_blobs(project.root)
     project.edit("pipeline.py", "C=1.0", "C=0.3")
     inv = project.run()
     assert states(inv)["model"] == "computed" and states(inv)["features"] == "computed"
